@@ -1,0 +1,132 @@
+"""Speech to an editable transcript with word times, via openai-whisper.
+
+Weights: `MSA_WHISPER_MODEL` (a model name such as `base`, or a path to a Whisper checkpoint),
+resolved by Whisper's own download-and-cache (`~/.cache/whisper`). When the weights cannot be had
+(offline, no cache) the result says "ASR unavailable — type the transcript"; it never raises.
+A transcript typed by the user skips ASR entirely.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .assets import offline
+
+DEFAULT_WHISPER_MODEL = os.environ.get("MSA_WHISPER_MODEL", "base")
+UNAVAILABLE = "ASR unavailable — type the transcript"
+
+
+@dataclass
+class Word:
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass
+class Transcript:
+    """What was said. `source` is "whisper", "user" (typed or edited) or "none"."""
+
+    text: str
+    words: list[Word] = field(default_factory=list)
+    language: str | None = None
+    source: str = "user"
+
+    @classmethod
+    def typed(cls, text: str) -> "Transcript":
+        return cls(text=" ".join(text.split()), source="user")
+
+
+@dataclass
+class ASRResult:
+    transcript: Transcript | None
+    notice: str | None = None
+
+
+class WhisperASR:
+    """Loads Whisper once (lazily, on first use) and serialises calls: one model, many threads."""
+
+    def __init__(self, model: str = DEFAULT_WHISPER_MODEL, device: str | None = None,
+                 download_root: str | None = None):
+        self.model_name = model
+        self.device = device
+        self.download_root = download_root
+        self._model = None
+        self._error: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self):
+        """The Whisper model, or None with `self._error` set. Tried once per process."""
+        with self._lock:
+            if self._model is None and self._error is None:
+                self._model, self._error = _load_whisper(self.model_name, self.device, self.download_root)
+            return self._model
+
+    def unavailable_reason(self) -> str | None:
+        self.load()
+        return self._error
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> ASRResult:
+        model = self.load()
+        if model is None:
+            return ASRResult(None, f"{UNAVAILABLE} ({self._error})")
+        if len(audio) == 0:
+            return ASRResult(None, "no audio to transcribe")
+        import torch
+
+        with self._lock:
+            result = model.transcribe(
+                np.ascontiguousarray(audio, dtype=np.float32),
+                language=language,
+                temperature=0.0,
+                word_timestamps=True,
+                condition_on_previous_text=False,
+                fp16=next(model.parameters()).device.type == "cuda" and torch.cuda.is_available(),
+                verbose=None,
+            )
+        words = [
+            Word(w["word"].strip(), float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
+            for segment in result.get("segments", [])
+            for w in segment.get("words", [])
+            if w["word"].strip()
+        ]
+        text = " ".join(result.get("text", "").split())
+        return ASRResult(Transcript(text, words, result.get("language"), source="whisper"))
+
+
+def _load_whisper(name: str, device: str | None, download_root: str | None):
+    """(model, None) or (None, reason). Any failure here means ASR off, never a crash."""
+    try:
+        import torch
+        import whisper
+    except ImportError as exc:  # pragma: no cover - whisper is a hard requirement
+        return None, f"openai-whisper not installed: {exc}"
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if not os.path.isfile(name) and name not in whisper.available_models():
+        return None, f"unknown Whisper model '{name}'"
+    if not os.path.isfile(name) and offline() and not _cached(name, download_root):
+        return None, f"Whisper '{name}' weights are not cached and downloads are off"
+    try:
+        return whisper.load_model(name, device=device, download_root=download_root), None
+    except Exception as exc:  # network, hash mismatch, corrupt file: all mean "ASR off"
+        return None, f"could not load Whisper '{os.path.basename(name)}': {str(exc)[:160]}"
+
+
+def _cached(name: str, download_root: str | None) -> bool:
+    import whisper
+
+    root = download_root or os.path.join(
+        os.getenv("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "whisper"
+    )
+    url = whisper._MODELS.get(name, "")
+    return os.path.isfile(os.path.join(root, os.path.basename(url)))

@@ -1,0 +1,66 @@
+"""`python -m msa_demo features PATH [--transcript TEXT] [--json]`: the feature path, from a shell.
+
+Exits 0 whenever some modality could be read (what is off is in `notices`); exits 2 with a
+one-line reason only when the input is unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import MediaError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m msa_demo", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    features = commands.add_parser("features", help="extract text/audio/visual features from a file")
+    features.add_argument("path", help="video, audio or image file")
+    features.add_argument("--transcript", default=None, help="use this text instead of Whisper")
+    features.add_argument("--json", action="store_true", help="print one JSON object")
+    features.add_argument("--whisper-model", default=None, help="Whisper name (base, small…) or checkpoint path")
+    features.add_argument("--max-seconds", type=float, default=None, help="analyse at most this much (default 60)")
+    args = parser.parse_args(argv)
+    return _features(args)
+
+
+def _features(args) -> int:
+    from .pipeline import FeaturePipeline
+
+    options = {}
+    if args.whisper_model:
+        options["whisper_model"] = args.whisper_model
+    if args.max_seconds:
+        options["max_seconds"] = args.max_seconds
+    pipeline = FeaturePipeline(**options)
+    try:
+        bundle = pipeline.extract(args.path, transcript=args.transcript)
+    except MediaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    summary = bundle.summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(_human(summary))
+    return 0
+
+
+def _human(summary: dict) -> str:
+    lines = [f"transcript ({summary['transcript_source']}, {summary['language'] or '-'}): "
+             f"{summary['transcript'] or '(none)'}"]
+    for m in ("text", "audio", "visual"):
+        info = summary[m]
+        extra = ""
+        if m == "audio":
+            extra = f"  voiced {info['voiced_fraction']:.0%}"
+        if m == "visual":
+            extra = f"  face {info['face_fraction']:.0%}"
+        state = "on " if info["present"] else "off"
+        lines.append(f"{m:<7} {state} shape {tuple(info['shape'])}{extra}")
+    lines.append("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in summary["timings"].items()))
+    lines.append(f"duration {summary['duration']:.2f}s, feature spec {summary['feature_spec']}")
+    lines += [f"notice: {n}" for n in summary["notices"]]
+    return "\n".join(lines)

@@ -1,0 +1,88 @@
+"""The one feature spec: what every cache and checkpoint was made with, and its id.
+
+A model trained on features of one spec is useless on features of another, so the spec is stored
+in every cache and checkpoint and compared on load. Change anything here and the id changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ..assets import FACE_MODEL_SHA256, TEXT_MODEL_SHA256
+
+MODALITIES = ("text", "audio", "visual")
+
+SAMPLE_RATE = 16_000
+
+TEXT_DIM = 384
+TEXT_MAX_TOKENS = 64
+
+AUDIO_HOP = 320  # 20 ms
+AUDIO_WIN = 400  # 25 ms analysis window for MFCC and spectral shape
+AUDIO_FFT = 512
+PITCH_FRAME = 1024  # pyin needs two periods of the lowest F0
+PITCH_FMIN, PITCH_FMAX = 60.0, 500.0
+N_MFCC = 13
+AUDIO_FEATURE_NAMES = (
+    [f"mfcc_{i}" for i in range(N_MFCC)]
+    + [f"delta_mfcc_{i}" for i in range(N_MFCC)]
+    + ["log_f0", "voiced_prob", "voiced", "energy_db"]
+    + ["centroid_khz", "bandwidth_khz", "flatness", "rolloff_khz", "zcr"]
+)
+AUDIO_DIM = len(AUDIO_FEATURE_NAMES)
+
+VISUAL_FPS = 10.0
+BLENDSHAPE_NAMES = (
+    "_neutral browDownLeft browDownRight browInnerUp browOuterUpLeft browOuterUpRight cheekPuff "
+    "cheekSquintLeft cheekSquintRight eyeBlinkLeft eyeBlinkRight eyeLookDownLeft eyeLookDownRight "
+    "eyeLookInLeft eyeLookInRight eyeLookOutLeft eyeLookOutRight eyeLookUpLeft eyeLookUpRight "
+    "eyeSquintLeft eyeSquintRight eyeWideLeft eyeWideRight jawForward jawLeft jawOpen jawRight "
+    "mouthClose mouthDimpleLeft mouthDimpleRight mouthFrownLeft mouthFrownRight mouthFunnel "
+    "mouthLeft mouthLowerDownLeft mouthLowerDownRight mouthPressLeft mouthPressRight mouthPucker "
+    "mouthRight mouthRollLower mouthRollUpper mouthShrugLower mouthShrugUpper mouthSmileLeft "
+    "mouthSmileRight mouthStretchLeft mouthStretchRight mouthUpperUpLeft mouthUpperUpRight "
+    "noseSneerLeft noseSneerRight"
+).split()
+VISUAL_FEATURE_NAMES = BLENDSHAPE_NAMES + ["head_yaw", "head_pitch", "head_roll", "face_present"]
+VISUAL_DIM = len(VISUAL_FEATURE_NAMES)
+
+FEATURE_DIMS = {"text": TEXT_DIM, "audio": AUDIO_DIM, "visual": VISUAL_DIM}
+
+FEATURE_SPEC = {
+    "version": 1,
+    "text": {
+        "encoder": "sentence-transformers/all-MiniLM-L6-v2",
+        "weights_sha256": TEXT_MODEL_SHA256,
+        "states": "last hidden layer, per token incl. [CLS]/[SEP]",
+        "lowercase": True,
+        "max_tokens": TEXT_MAX_TOKENS,
+        "dim": TEXT_DIM,
+    },
+    "audio": {
+        "sample_rate": SAMPLE_RATE,
+        "hop": AUDIO_HOP,
+        "window": AUDIO_WIN,
+        "n_fft": AUDIO_FFT,
+        "pitch": {"method": "pyin", "frame": PITCH_FRAME, "fmin": PITCH_FMIN, "fmax": PITCH_FMAX},
+        "features": AUDIO_FEATURE_NAMES,
+        "normalisation": "none (models standardise with statistics stored in the checkpoint)",
+    },
+    "visual": {
+        "extractor": "mediapipe FaceLandmarker (VIDEO mode for clips, IMAGE mode for stills)",
+        "model_sha256": FACE_MODEL_SHA256,
+        "fps": VISUAL_FPS,
+        "features": VISUAL_FEATURE_NAMES,
+        "head_pose": "radians, from the facial transformation matrix (R = Rz·Ry·Rx)",
+        "no_face": "frame masked, values zero",
+    },
+}
+
+
+def spec_id(spec: dict = FEATURE_SPEC) -> str:
+    """Short, stable id: version plus a hash of the whole spec."""
+    blob = json.dumps(spec, sort_keys=True).encode()
+    return f"msa-v{spec['version']}-{hashlib.sha256(blob).hexdigest()[:8]}"
+
+
+FEATURE_SPEC_ID = spec_id()

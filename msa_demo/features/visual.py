@@ -1,0 +1,157 @@
+"""Facial features with MediaPipe Tasks FaceLandmarker: 52 blendshapes, head pose, a face flag.
+
+VIDEO mode (with tracking) for clips, IMAGE mode for stills. A VIDEO-mode landmarker keeps
+tracking state between calls, so each clip gets a fresh one: otherwise a clip's features would
+depend on the clip analysed before it. The model bytes are read and hash-checked once; IMAGE-mode
+landmarkers are kept one per thread (they are not thread-safe).
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import threading
+import weakref
+
+import numpy as np
+
+from ..assets import resolve_face_model
+from .spec import BLENDSHAPE_NAMES, VISUAL_DIM, VISUAL_FPS
+from .types import ModalityFeatures
+
+SMALL_STILL = 160  # stills smaller than this (FER's 48x48 crops) get a border and an upscale
+
+
+class FaceFeaturizer:
+    def __init__(self, model_path: str | None = None):
+        path = model_path or str(resolve_face_model())
+        with open(path, "rb") as fh:
+            self._model = fh.read()
+        self._local = threading.local()
+        self._open: "weakref.WeakSet" = weakref.WeakSet()
+        # close before interpreter teardown: MediaPipe's own __del__ fails once its modules are gone
+        atexit.register(_close_all, self._open)
+
+    def _create(self, video: bool):
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_buffer=self._model),
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+            num_faces=2,  # so that "two people in view" is seen and the larger face chosen
+            output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
+        )
+        return vision.FaceLandmarker.create_from_options(options)
+
+    def _image_landmarker(self):
+        if getattr(self._local, "image", None) is None:
+            self._local.image = self._create(video=False)
+            self._open.add(self._local.image)
+        return self._local.image
+
+    def extract_video(self, frames: np.ndarray, times: np.ndarray) -> "FaceTrack":
+        """Features for frames sampled at ~10 fps with their times in seconds."""
+        track = FaceTrack(len(frames))
+        if not len(frames):
+            return track
+        landmarker = self._create(video=True)
+        try:
+            last_ms = -1
+            for i, (frame, t) in enumerate(zip(frames, times)):
+                ms = max(int(round(t * 1000)), last_ms + 1)  # strictly increasing, as VIDEO mode needs
+                last_ms = ms
+                track.add(i, landmarker.detect_for_video(_mp_image(frame), ms), frame)
+        finally:
+            landmarker.close()
+        return track
+
+    def extract_image(self, image: np.ndarray) -> "FaceTrack":
+        image = _pad_small(image)
+        track = FaceTrack(1)
+        track.add(0, self._image_landmarker().detect(_mp_image(image)), image)
+        return track
+
+
+class FaceTrack:
+    """Per-frame results accumulated into the feature matrix, plus the best keyframe."""
+
+    def __init__(self, n: int):
+        self.values = np.zeros((n, VISUAL_DIM), np.float32)
+        self.mask = np.zeros(n, bool)
+        self.multi_face_frames = 0
+        self.keyframe: np.ndarray | None = None
+        self.keyframe_landmarks: np.ndarray | None = None
+        self._best_area = -1.0
+
+    def add(self, i: int, result, frame: np.ndarray) -> None:
+        if not result.face_landmarks:
+            return
+        self.multi_face_frames += len(result.face_landmarks) > 1
+        areas = [_area(lms) for lms in result.face_landmarks]
+        k = int(np.argmax(areas))
+        if not result.face_blendshapes or not result.facial_transformation_matrixes:
+            return
+        scores = {c.category_name: c.score for c in result.face_blendshapes[k]}
+        self.values[i, : len(BLENDSHAPE_NAMES)] = [scores.get(n, 0.0) for n in BLENDSHAPE_NAMES]
+        self.values[i, len(BLENDSHAPE_NAMES): len(BLENDSHAPE_NAMES) + 3] = head_pose(
+            np.asarray(result.facial_transformation_matrixes[k])
+        )
+        self.values[i, -1] = 1.0
+        self.mask[i] = True
+        if areas[k] > self._best_area:
+            self._best_area = areas[k]
+            self.keyframe = frame
+            self.keyframe_landmarks = np.array(
+                [[p.x, p.y, p.z] for p in result.face_landmarks[k]], np.float32
+            )
+
+    @property
+    def face_fraction(self) -> float:
+        return float(self.mask.mean()) if len(self.mask) else 0.0
+
+    def features(self, times: np.ndarray, fps: float = VISUAL_FPS) -> ModalityFeatures:
+        times = np.asarray(times, dtype=np.float64)
+        spans = np.stack([times, times + 1.0 / fps], axis=1) if len(times) else np.zeros((0, 2))
+        return ModalityFeatures(self.values, self.mask, spans, present=bool(self.mask.any()))
+
+
+def _close_all(landmarkers) -> None:
+    for landmarker in list(landmarkers):
+        landmarker.close()
+
+
+def head_pose(matrix: np.ndarray) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in radians from the 4x4 facial transformation matrix, R = Rz·Ry·Rx."""
+    r = matrix[:3, :3]
+    yaw = math.asin(float(np.clip(-r[2, 0], -1.0, 1.0)))
+    pitch = math.atan2(float(r[2, 1]), float(r[2, 2]))
+    roll = math.atan2(float(r[1, 0]), float(r[0, 0]))
+    return yaw, pitch, roll
+
+
+def _area(landmarks) -> float:
+    xs = [p.x for p in landmarks]
+    ys = [p.y for p in landmarks]
+    return (max(xs) - min(xs)) * (max(ys) - min(ys))
+
+
+def _mp_image(rgb: np.ndarray):
+    import mediapipe as mp
+
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb, dtype=np.uint8))
+
+
+def _pad_small(image: np.ndarray) -> np.ndarray:
+    """Tight small crops defeat the face detector: add a border, then upscale."""
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    h, w = image.shape[:2]
+    if max(h, w) >= SMALL_STILL:
+        return image
+    import cv2
+
+    border = max(h, w) // 2
+    padded = cv2.copyMakeBorder(image, border, border, border, border, cv2.BORDER_REPLICATE)
+    scale = 256 / max(padded.shape[:2])
+    return cv2.resize(padded, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)

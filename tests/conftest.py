@@ -1,0 +1,81 @@
+"""Shared fixtures. Tests run offline on CPU; those that need ../shared skip when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("MSA_SHARED", ROOT.parent / "shared"))
+MOSI_CLIPS = SHARED / "media" / "mosi_clips"
+FACE_MODEL = SHARED / "models" / "face_landmarker.task"
+
+# Nothing may be downloaded in tests: the face model comes from ../shared, Whisper is built here.
+os.environ["MSA_OFFLINE"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("GLOG_minloglevel", "2")
+if FACE_MODEL.is_file():
+    os.environ["MSA_FACE_MODEL"] = str(FACE_MODEL)
+
+needs_shared = pytest.mark.skipif(not MOSI_CLIPS.is_dir(), reason=f"{SHARED} is absent")
+needs_face_model = pytest.mark.skipif(not FACE_MODEL.is_file(), reason=f"{FACE_MODEL} is absent")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Keep asset caches out of the user's home during tests."""
+    os.environ["MSA_CACHE_DIR"] = str(tmp_path_factory.mktemp("msa-cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_whisper(tmp_path_factory) -> Path:
+    from tiny_whisper import build_tiny_whisper
+
+    return build_tiny_whisper(tmp_path_factory.mktemp("whisper") / "tiny.pt")
+
+
+@pytest.fixture(scope="session")
+def pipeline(tiny_whisper):
+    from msa_demo.pipeline import FeaturePipeline
+
+    pipe = FeaturePipeline(whisper_model=str(tiny_whisper))
+    pipe.warm_up(asr=False)
+    return pipe
+
+
+@pytest.fixture(scope="session")
+def mosi_clips() -> list[Path]:
+    if not MOSI_CLIPS.is_dir():
+        pytest.skip(f"{MOSI_CLIPS} is absent")
+    return sorted(MOSI_CLIPS.glob("*.mp4"))
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> dict[str, Path]:
+    """The bad and odd inputs, made once per session."""
+    import numpy as np
+
+    from media_factory import noise_frames, tone, write_audio, write_video
+
+    d = tmp_path_factory.mktemp("generated")
+    files = {
+        "silence": write_audio(d / "silence.wav", np.zeros(16_000 * 2, np.float32)),
+        "tone": write_audio(d / "tone.flac", tone(2.0)),
+        "tone_mp3": write_audio(d / "tone.mp3", tone(2.0)),
+        "tone_ogg": write_audio(d / "tone.ogg", tone(2.0)),
+        "tone_m4a": write_audio(d / "tone.m4a", tone(2.0)),
+        "no_audio": write_video(d / "no_audio.mp4", noise_frames(30)),
+        "noise_with_tone": write_video(d / "noise.mp4", noise_frames(30), audio=tone(2.0)),
+        "webm": write_video(d / "browser.webm", noise_frames(30), audio=tone(2.0),
+                            vcodec="libvpx", acodec="libopus"),
+        "long": write_audio(d / "long.wav", tone(62.0, amplitude=0.05)),
+        "empty": d / "empty.mp4",
+        "text_as_mp4": d / "notes.mp4",
+        "unsupported": d / "notes.txt",
+    }
+    files["empty"].write_bytes(b"")
+    files["text_as_mp4"].write_text("this is not a video\n" * 50)
+    files["unsupported"].write_text("hello")
+    return files

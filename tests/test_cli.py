@@ -1,0 +1,52 @@
+"""`python -m msa_demo features`: JSON shape, exit codes, one-line reasons."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT, needs_face_model
+from msa_demo.cli import main
+
+
+@needs_face_model
+def test_json_on_a_real_clip(mosi_clips, tiny_whisper, capsys):
+    assert main(["features", str(mosi_clips[2]), "--json", "--whisper-model", str(tiny_whisper)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["text"]["shape"][1] == 384 and out["audio"]["shape"][1] == 35
+    assert out["visual"]["shape"][1] == 56 and out["visual"]["face_fraction"] >= 0.9
+    assert 0.0 < out["audio"]["voiced_fraction"] <= 1.0
+    assert isinstance(out["transcript"], str) and out["transcript"]
+    assert set(out["timings"]) >= {"decode", "asr", "visual", "audio", "text"}
+    assert out["notices"] == []
+
+
+def test_typed_transcript_and_no_face(generated, capsys):
+    assert main(["features", str(generated["noise_with_tone"]), "--transcript", "so good", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["transcript"] == "so good" and out["transcript_source"] == "user"
+    assert out["visual"]["face_fraction"] == 0.0 and out["text"]["shape"] == [4, 384]
+
+
+def test_video_without_audio_is_not_an_error(generated, capsys):
+    assert main(["features", str(generated["no_audio"]), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["audio"]["shape"][0] == 0 and any("no audio track" in n for n in out["notices"])
+
+
+def test_human_output(generated, capsys):
+    assert main(["features", str(generated["tone"]), "--transcript", "hmm"]) == 0
+    text = capsys.readouterr().out
+    assert "audio   on" in text and "visual  off" in text and "timings:" in text
+
+
+def test_unusable_input_exits_non_zero_with_one_line(generated):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for name in ("empty", "text_as_mp4", "unsupported"):
+        run = subprocess.run([sys.executable, "-m", "msa_demo", "features", str(generated[name]), "--json"],
+                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+        assert run.returncode == 2, name
+        assert run.stdout == ""
+        reason = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+        assert len(reason) == 1
+        assert generated[name].name in reason[0] or generated[name].suffix in reason[0]

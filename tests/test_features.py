@@ -1,0 +1,152 @@
+"""Features: the real clips, the spec's shapes, determinism, and every degraded input."""
+
+import numpy as np
+import pytest
+
+from conftest import needs_face_model
+from msa_demo.features import FEATURE_DIMS, FEATURE_SPEC_ID
+from msa_demo.features.spec import AUDIO_HOP, SAMPLE_RATE
+
+
+@needs_face_model
+def test_real_clips_all_three_modalities(pipeline, mosi_clips):
+    for path in mosi_clips:
+        bundle = pipeline.extract(str(path))
+        assert bundle.spec_id == FEATURE_SPEC_ID
+        for m, dim in FEATURE_DIMS.items():
+            feats = bundle.modality(m)
+            assert feats.present and feats.values.shape[1] == dim, m
+            assert np.isfinite(feats.values).all(), m
+        # a face in >= 90% of the sampled frames
+        assert bundle.face_fraction >= 0.9
+        assert bundle.visual.mask.mean() == bundle.face_fraction
+        assert bundle.keyframe is not None and bundle.keyframe_landmarks.shape == (478, 3)
+        # audio frames span the clip
+        span = bundle.audio.times[-1, 1] - bundle.audio.times[0, 0]
+        assert abs(span - bundle.duration) <= 2 * AUDIO_HOP / SAMPLE_RATE + 0.1
+        assert bundle.voiced_fraction > 0.2  # people are talking
+        # Whisper's words reach the text tokens as times
+        assert bundle.transcript.source == "whisper"
+        assert np.isfinite(bundle.text.times[1:-1]).any()
+
+
+@needs_face_model
+def test_head_pose_is_plausible_for_a_frontal_speaker(pipeline, mosi_clips):
+    bundle = pipeline.extract(str(mosi_clips[0]), transcript="x")
+    yaw_pitch_roll = bundle.visual.values[bundle.visual.mask, 52:55]
+    assert np.all(np.abs(yaw_pitch_roll) < np.pi / 2)
+
+
+def test_same_sentence_identical_text_features_across_loads():
+    from msa_demo.features.text import TextFeaturizer
+
+    sentence = "I REALLY liked this movie, honestly."
+    first = TextFeaturizer(device="cpu").encode(sentence)
+    second = TextFeaturizer(device="cpu").encode(sentence)
+    assert first.values.shape == (10, 384)  # [CLS] i really liked this movie , honestly . [SEP]
+    assert np.array_equal(first.values, second.values)
+    assert np.isnan(first.times).all()  # typed text has no times
+
+
+def test_text_is_lower_cased_and_capped_at_64_tokens():
+    from msa_demo.features.text import TextFeaturizer
+
+    featurizer = TextFeaturizer(device="cpu")
+    assert np.array_equal(featurizer.encode("GOOD FILM").values, featurizer.encode("good film").values)
+    assert featurizer.encode("word " * 200).values.shape == (64, 384)
+    assert not featurizer.encode("   ").present
+
+
+def test_silence_turns_audio_and_text_off(pipeline, generated):
+    bundle = pipeline.extract(str(generated["silence"]))
+    assert not bundle.audio.present and not bundle.text.present
+    assert any("silent" in n for n in bundle.notices)
+    assert any("no speech" in n for n in bundle.notices)
+
+
+def test_video_without_audio_keeps_visual(pipeline, generated):
+    bundle = pipeline.extract(str(generated["no_audio"]))
+    assert not bundle.audio.present and not bundle.text.present
+    assert len(bundle.visual.values) == 20  # 2 s at 10 fps, each frame checked for a face
+    assert any("no audio track" in n for n in bundle.notices)
+
+
+@needs_face_model
+def test_noise_video_has_no_face(pipeline, generated):
+    bundle = pipeline.extract(str(generated["noise_with_tone"]), transcript="fine")
+    assert bundle.face_fraction == 0.0 and not bundle.visual.present
+    assert not bundle.visual.mask.any()
+    assert any("no face found" in n for n in bundle.notices)
+    assert bundle.audio.present and bundle.voiced_fraction > 0.5  # the tone is pitched
+
+
+def test_over_long_file_is_cut(pipeline, generated):
+    bundle = pipeline.extract(str(generated["long"]), transcript="a long hum")
+    assert bundle.duration == pytest.approx(60.0, abs=0.05)
+    assert any("only the first 60 s" in n for n in bundle.notices)
+
+
+@pytest.mark.parametrize("name", ["empty", "text_as_mp4", "unsupported"])
+def test_unusable_input_raises_a_media_error(pipeline, generated, name):
+    from msa_demo.errors import MediaError
+
+    with pytest.raises(MediaError):
+        pipeline.extract(str(generated[name]))
+
+
+def test_text_only(pipeline):
+    bundle = pipeline.extract(None, transcript="what a wonderful day")
+    assert bundle.text.present and not bundle.audio.present and not bundle.visual.present
+    assert bundle.face_fraction == 0.0
+
+
+def test_wrong_face_model_turns_visual_off(monkeypatch, tmp_path, generated, tiny_whisper):
+    from msa_demo.pipeline import FeaturePipeline
+
+    fake = tmp_path / "face_landmarker.task"
+    fake.write_bytes(b"definitely not the model")
+    monkeypatch.setenv("MSA_FACE_MODEL", str(fake))
+    bundle = FeaturePipeline(whisper_model=str(tiny_whisper)).extract(
+        str(generated["noise_with_tone"]), transcript="hello")
+    assert not bundle.visual.present
+    assert any("face model unavailable" in n and "sha256" in n for n in bundle.notices)
+    assert bundle.audio.present and bundle.text.present
+
+
+def test_face_model_absent_offline(monkeypatch):
+    from msa_demo.assets import resolve_face_model
+    from msa_demo.errors import AssetUnavailable
+
+    monkeypatch.delenv("MSA_FACE_MODEL", raising=False)
+    with pytest.raises(AssetUnavailable, match="downloads are off"):
+        resolve_face_model()
+
+
+def test_text_model_hash_is_checked(monkeypatch, tmp_path):
+    from msa_demo.assets import resolve_text_model
+    from msa_demo.errors import AssetUnavailable
+
+    (tmp_path / "model.safetensors").write_bytes(b"tampered")
+    monkeypatch.setenv("MSA_TEXT_MODEL", str(tmp_path))
+    with pytest.raises(AssetUnavailable, match="sha256"):
+        resolve_text_model()
+
+
+@needs_face_model
+def test_fer_like_still_small_crop(pipeline, mosi_clips):
+    """A 48x48 grey face crop, like FER2013's, is found after padding and upscaling."""
+    import cv2
+
+    from msa_demo.media import load_media
+
+    frame = load_media(mosi_clips[0]).frames[0]
+    bundle_full = pipeline.extract(None, image_bytes=cv2.imencode(".png", frame[..., ::-1])[1].tobytes())
+    landmarks = bundle_full.keyframe_landmarks
+    h, w = frame.shape[:2]
+    x0, y0 = (landmarks[:, :2].min(0) * [w, h]).astype(int)
+    x1, y1 = (landmarks[:, :2].max(0) * [w, h]).astype(int)
+    crop = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)
+    crop = cv2.resize(crop, (48, 48))
+    bundle = pipeline.extract(None, image_bytes=cv2.imencode(".jpg", crop)[1].tobytes())
+    assert bundle.visual.present and bundle.face_fraction == 1.0
+    assert bundle.visual.values.shape == (1, 56)
