@@ -79,6 +79,10 @@ class FeaturePipeline:
             clip = self._decode(path, image_bytes)
         notices += clip.notices if clip else []
 
+        report(0.1, "loading models")
+        with _timed(timings, "load"):  # once per process; kept apart so stage times mean something
+            self._load_for(clip, transcript)
+
         report(0.2, "transcribing")
         with _timed(timings, "asr"):
             spoken = self._transcript(clip, transcript, notices)
@@ -104,6 +108,16 @@ class FeaturePipeline:
         check_dims(bundle)
         report(1.0, "done")
         return bundle
+
+    def _load_for(self, clip: MediaClip | None, typed: str | None) -> None:
+        """Load what this input needs and is not loaded yet."""
+        if clip is not None and clip.has_audio:
+            warm_up()
+            if not (typed or "").strip() and not is_silent(clip.audio):
+                self.asr.load()
+        if clip is not None and clip.has_video:
+            self.face_featurizer()
+        self.text_featurizer()
 
     def _decode(self, path: str | None, image_bytes: bytes | None) -> MediaClip | None:
         if image_bytes is not None:
