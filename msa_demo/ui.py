@@ -6,10 +6,14 @@ error a user can cause is shown as a message, never as a traceback.
 
 from __future__ import annotations
 
+import logging
+
 import gradio as gr
 
 from .errors import MediaError
 from .pipeline import FeaturePipeline
+
+log = logging.getLogger(__name__)
 
 TITLE = "msa-demo: multimodal sentiment analysis"
 INTRO = (
@@ -31,6 +35,9 @@ def build_demo(pipeline: FeaturePipeline | None = None) -> gr.Blocks:
                                       progress=lambda f, desc: progress(f, desc=desc))
         except MediaError as exc:
             return {}, f"**Cannot use this input:** {exc}"
+        except Exception:  # a bug, not the user's fault: log it, show no traceback
+            log.exception("feature extraction failed")
+            return {}, "**Something went wrong on our side** while reading this input; it has been logged."
         summary = bundle.summary()
         notes = "\n".join(f"- {n}" for n in summary["notices"]) or "- all three modalities read"
         return summary, notes

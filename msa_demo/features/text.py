@@ -19,6 +19,9 @@ class TextFeaturizer:
     def __init__(self, model_dir: str | None = None, device: str | None = None):
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a bar per load is noise in the CLI's output
 
         folder = model_dir or str(resolve_text_model())
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
