@@ -150,3 +150,24 @@ def test_fer_like_still_small_crop(pipeline, mosi_clips):
     bundle = pipeline.extract(None, image_bytes=cv2.imencode(".jpg", crop)[1].tobytes())
     assert bundle.visual.present and bundle.face_fraction == 1.0
     assert bundle.visual.values.shape == (1, 56)
+
+
+@needs_face_model
+def test_two_faces_reads_the_larger_and_says_so(pipeline, mosi_clips, tmp_path):
+    """Two people in view: one face is read (the larger), and the notice says so."""
+    import cv2
+
+    from media_factory import write_video
+    from msa_demo.media import load_media
+
+    big = load_media(mosi_clips[0]).frames[:10]  # 360x480
+    small = np.stack([cv2.resize(f, (360, 270)) for f in load_media(mosi_clips[3]).frames[:10]])
+    canvas = np.zeros((10, 360, 840, 3), np.uint8)
+    canvas[:, :, :480] = big
+    canvas[:, 45:315, 480:] = small
+    path = write_video(tmp_path / "two.mp4", canvas, fps=10)
+    bundle = pipeline.extract(str(path), transcript="two people")
+    assert bundle.face_fraction == 1.0
+    assert any("more than one face" in n for n in bundle.notices)
+    xs = bundle.keyframe_landmarks[:, 0]
+    assert xs.mean() < 480 / 840  # the larger face, on the left
