@@ -1,0 +1,189 @@
+"""`python -m training.extract --corpus NAME --root PATH --out DIR`: a corpus -> a feature cache.
+
+Every item goes through `FeaturePipeline.extract`, the path the live app takes, so cached features
+are the features the app computes on an upload. Known transcripts are passed in (Whisper is skipped);
+Whisper runs only for user clips without one. Items are cut into shards in the reader's order; each
+worker process builds its pipeline once and writes whole shards, so a rerun skips finished shards
+and an interrupted run resumes. MMSA pickles are converted in-process (no extractor runs).
+
+Examples (from the repository root, ../shared beside it):
+    python -m training.extract --corpus ravdess --root ../shared --out cache/ravdess --workers 2
+    python -m training.extract --corpus videos --root ~/Raw --labels ~/MOSI-label.csv --out cache/mine
+    python -m training.extract --corpus mmsa --root ~/MOSI/Processed/aligned_50.pkl --out cache/mmsa
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import datetime, timezone
+from pathlib import Path
+
+from msa_demo.corpora import READERS, CorpusError, CorpusItem, CorpusReader, open_corpus
+from msa_demo.corpora.cache import CACHE_FORMAT, CacheError, read_meta, shard_name, shard_rows, \
+    shard_spec, write_index, write_shard
+from msa_demo.corpora.labels import CLASS_VALENCE, NEUTRAL_BAND
+
+from .extract_item import base_row, extract_shard, init_worker
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        reader = open_corpus(args.corpus, args.root, labels=args.labels, licence=args.licence)
+        summary = extract_corpus(reader, Path(args.out), workers=args.workers, limit=args.limit,
+                                 shard_size=args.shard_size, whisper_model=args.whisper_model,
+                                 text_batch=args.text_batch)
+    except (CorpusError, CacheError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(_one_line(summary))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training.extract", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n".join(__doc__.splitlines()[8:]))
+    parser.add_argument("--corpus", required=True, choices=sorted(READERS))
+    parser.add_argument("--root", required=True, help="the corpus's file or folder, or ../shared")
+    parser.add_argument("--labels", help="videos only: the MOSI-format label CSV (default ROOT/labels.csv)")
+    parser.add_argument("--out", required=True, help="cache folder (created; rerun to resume)")
+    parser.add_argument("--workers", type=int, default=2, help="extraction processes (0: in this process)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N items (a quick subset)")
+    parser.add_argument("--shard-size", type=int, default=None, help="items per shard (default per corpus)")
+    parser.add_argument("--text-batch", type=int, default=1,
+                        help="encode text-only items N at a time: faster, but padding changes the features "
+                             "by ~1e-5, so the default 1 matches the live app bit for bit")
+    parser.add_argument("--whisper-model", default=None, help="for clips without a transcript (default base)")
+    parser.add_argument("--licence", default=None, help="videos/mmsa: the licence of your corpus, kept in meta")
+    return parser
+
+
+def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int | None = None,
+                   shard_size: int | None = None, whisper_model: str | None = None, text_batch: int = 1,
+                   pipeline=None, progress: bool = True) -> dict:
+    """Extract (or finish extracting) `reader` into `out`; returns the run's summary.
+
+    `pipeline`: an existing FeaturePipeline to use in this process (tests); else `workers` processes.
+    """
+    started = time.perf_counter()
+    items = list(reader.items())
+    if limit is not None:
+        items = items[:limit]
+    if not items:
+        raise CorpusError(f"{reader.name}: no items to extract")
+    spec_id = reader.spec_id
+    _check_out_folder(out, reader, spec_id)
+    size = shard_size or reader.shard_size
+    plan = [items[i:i + size] for i in range(0, len(items), size)]
+    todo = [(k, chunk) for k, chunk in enumerate(plan) if not _finished(out / shard_name(k), chunk, spec_id)]
+    skipped = sum(len(chunk) for k, chunk in enumerate(plan)) - sum(len(c) for _, c in todo)
+    media_root = reader.root if reader.root.is_dir() else reader.root.parent
+    job = dict(spec_id=spec_id, corpus=reader.name, dims=reader.feature_dims, media_root=str(media_root),
+               text_batch=text_batch)
+
+    bar = _progress_bar(len(items), skipped, reader.name, progress)
+    failed = 0
+    if reader.precomputed:
+        for k, chunk in todo:
+            failed += _precomputed_shard(reader, out / shard_name(k), chunk, job)
+            bar.update(len(chunk))
+    elif pipeline is not None or workers <= 0:
+        init_worker(whisper_model, pipeline=pipeline)
+        for k, chunk in todo:
+            failed += extract_shard(str(out / shard_name(k)), chunk, job)
+            bar.update(len(chunk))
+    else:
+        failed += _in_workers(todo, out, job, workers, whisper_model, bar)
+    bar.close()
+
+    rows = [row for k in range(len(plan)) for row in shard_rows(out / shard_name(k)) or []]
+    meta = _meta(reader, out, spec_id, size, len(plan), rows, media_root)
+    meta["extraction_runs"].append({
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "wall_s": round(time.perf_counter() - started, 1), "items_extracted": len(items) - skipped,
+        "items_skipped_as_done": skipped, "items_failed": failed, "workers": workers if pipeline is None else 0,
+        "cpu_count": os.cpu_count(), "limit": limit, "text_batch": text_batch,
+    })
+    write_index(out, rows, meta)
+    return meta
+
+
+def _check_out_folder(out: Path, reader: CorpusReader, spec_id: str) -> None:
+    meta = read_meta(out)
+    if meta is not None and (meta.get("corpus"), meta.get("feature_spec_id")) != (reader.name, spec_id):
+        raise CacheError(f"{out} already holds a '{meta.get('corpus')}' cache of spec {meta.get('feature_spec_id')}; "
+                         f"this run is '{reader.name}' with spec {spec_id}: choose another --out or delete it")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _finished(path: Path, chunk: list[CorpusItem], spec_id: str) -> bool:
+    """A shard is done when it exists, has our spec and holds exactly the planned items."""
+    if not path.is_file() or shard_spec(path) != spec_id:
+        return False
+    rows = shard_rows(path)
+    return rows is not None and [r["id"] for r in rows] == [item.id for item in chunk]
+
+
+def _in_workers(todo, out: Path, job: dict, workers: int, whisper_model: str | None, bar) -> int:
+    import multiprocessing
+
+    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging, in every worker
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    failed = 0
+    # spawn: each worker starts clean and loads its own models (fork after torch threads can hang)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=init_worker, initargs=(whisper_model, None, threads)) as pool:
+        futures = {pool.submit(extract_shard, str(out / shard_name(k)), chunk, job): len(chunk)
+                   for k, chunk in todo}
+        for future in as_completed(futures):
+            failed += future.result()
+            bar.update(futures[future])
+    return failed
+
+
+def _precomputed_shard(reader: CorpusReader, path: Path, chunk: list[CorpusItem], job: dict) -> int:
+    rows, features = [], []
+    for item in chunk:
+        features.append(reader.features(item))  # type: ignore[attr-defined]
+        rows.append(base_row(item, "", "given" if item.text else "none"))
+    write_shard(path, rows, features, job["dims"], job["spec_id"], job["corpus"])
+    return 0
+
+
+def _meta(reader: CorpusReader, out: Path, spec_id: str, shard_size: int, shards: int, rows: list[dict],
+          media_root: Path) -> dict:
+    previous = read_meta(out) or {}
+    splits: dict[str, int] = {}
+    for row in rows:
+        splits[row["split"]] = splits.get(row["split"], 0) + 1
+    return {
+        "format": CACHE_FORMAT, "feature_spec_id": spec_id, "feature_dims": reader.feature_dims,
+        "live_media": reader.live_media, **reader.describe(), "media_root": str(media_root),
+        "label_mapping": {"module": "msa_demo.corpora.labels", "class_valence": CLASS_VALENCE,
+                          "neutral_band": NEUTRAL_BAND},
+        "items": len(rows), "splits": splits, "shard_size": shard_size, "shards": shards, "complete": True,
+        "extraction_runs": previous.get("extraction_runs", []),
+    }
+
+
+def _progress_bar(total: int, done: int, name: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, desc=f"extract {name}", unit="item", disable=not enabled,
+                dynamic_ncols=True, mininterval=2.0)
+
+
+def _one_line(meta: dict) -> str:
+    run = meta["extraction_runs"][-1]
+    return (f"{meta['corpus']}: {meta['items']} items {meta['splits']} -> cache of spec {meta['feature_spec_id']}; "
+            f"this run extracted {run['items_extracted']} ({run['items_skipped_as_done']} already done, "
+            f"{run['items_failed']} failed) in {run['wall_s']} s with {run['workers']} worker(s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
