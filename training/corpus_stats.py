@@ -18,7 +18,7 @@ from msa_demo.corpora import SPLITS, CorpusError, open_corpus
 from msa_demo.corpora.base import groups_in_several_splits, split_counts
 from msa_demo.corpora.cache import CacheError, FeatureCache
 from msa_demo.corpora.labels import polarity3
-from msa_demo.features.spec import MODALITIES
+from msa_demo.features.spec import MODALITIES, TEXT_MAX_TOKENS
 
 from .extract_shared import DEFAULT_SHARED, SHARED_CORPORA
 
@@ -104,7 +104,8 @@ def _cache_report(folder: Path) -> list[str]:
         if present:
             lengths = [r[f"{m}_len"] for r in present]
             lines.append(f"  {m}: present in {len(present)}/{len(rows)} ({len(present) / len(rows):.1%}), "
-                         f"steps per item mean {mean(lengths):.1f}, max {max(lengths)}")
+                         f"steps per item mean {mean(lengths):.1f}, max {max(lengths)}"
+                         + (f", {lengths.count(TEXT_MAX_TOKENS)} cut at {TEXT_MAX_TOKENS} tokens" if m == "text" else ""))
     if cache.meta["corpus"] == "fer2013":
         lines.append("  face found per split: " + ", ".join(
             f"{s} {_rate([r for r in rows if r['split'] == s])}" for s in SPLITS))
