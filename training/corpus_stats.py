@@ -17,7 +17,7 @@ from statistics import mean
 from msa_demo.corpora import SPLITS, CorpusError, open_corpus
 from msa_demo.corpora.base import groups_in_several_splits, split_counts
 from msa_demo.corpora.cache import CacheError, FeatureCache
-from msa_demo.corpora.labels import polarity3
+from msa_demo.corpora.labels import markdown_table, polarity3
 from msa_demo.features.spec import MODALITIES, TEXT_MAX_TOKENS
 
 from .extract_shared import DEFAULT_SHARED, SHARED_CORPORA
@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(args.corpora) - set(SHARED_CORPORA)
     if unknown:
         parser.error(f"unknown corpus {', '.join(sorted(unknown))} (choose from {', '.join(SHARED_CORPORA)})")
+    print("## label mapping (msa_demo.corpora.labels)\n" + markdown_table() + "\n")
     for name in args.corpora or SHARED_CORPORA:
         try:
             print("\n".join(corpus_report(name, args.shared, Path(args.cache) / name)) + "\n")

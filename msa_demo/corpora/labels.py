@@ -78,6 +78,15 @@ def mapping_rows() -> list[dict]:
         rows.append({"class": canonical, "kind": "emotion", **spelled, "valence": valence,
                      "polarity": polarity3(valence)})
     for sentiment, valence in SENTIMENT_VALENCE.items():
-        rows.append({"class": sentiment, "kind": "sentiment (MELD, MOSI annotation)", "ravdess": "—",
+        rows.append({"class": sentiment, "kind": "sentiment (MELD)", "ravdess": "—",
                      "fer2013": "—", "meld": sentiment, "valence": valence, "polarity": polarity3(valence)})
     return rows
+
+
+def markdown_table() -> str:
+    """The table docs/DATA.md shows (printed by `python -m training.corpus_stats`)."""
+    lines = ["| class | kind | RAVDESS | FER2013 | MELD | valence | polarity-3 |", "|---|---|---|---|---|---|---|"]
+    for r in mapping_rows():
+        lines.append(f"| {r['class']} | {r['kind']} | {r['ravdess']} | {r['fer2013']} | {r['meld']} | "
+                     f"{r['valence']:+.1f} | {r['polarity']} |")
+    return "\n".join(lines)
