@@ -1,0 +1,44 @@
+"""Training hyper-parameters: defaults here, overridden by `--config FILE` (JSON) and the CLI.
+
+One recipe for every model (the comparison isolates the method); `model` holds per-model config
+overrides passed to `create_model`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+SEEDS = (1111, 1112, 1113)
+
+
+@dataclass
+class TrainConfig:
+    corpora: list[str] = field(default_factory=lambda: ["mosi", "meld", "ravdess", "fer2013"])
+    max_epochs: int = 30
+    samples_per_epoch: int = 8192  # drawn with the balanced sampler, each corpus equally often
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    patience: int = 6  # epochs without a better val/loss before stopping
+    modality_dropout: float = 0.2  # whole-modality dropout per present modality
+    max_missing_rate: float = 0.9  # LNLN frame/token drop: r ~ U(0, max) …
+    p_complete: float = 0.5  # … reset to 0 for this share of samples and modalities
+    composites: int = 2048  # synthetic tri-modal training examples (0 = none)
+    limit_per_corpus: int | None = None  # for smoke tests: first N items of each corpus and split
+    num_workers: int = 0
+    model: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides) -> "TrainConfig":
+        values = json.loads(Path(path).read_text()) if path else {}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown training settings: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

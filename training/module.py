@@ -1,0 +1,87 @@
+"""The Lightning wrapper: one training recipe for all six models, so they differ only in the model.
+
+Training step: whole-modality dropout + LNLN frame/token drop (random rates), task loss on the
+score plus the model's own weighted auxiliary losses. Validation: every corpus's MAE on the valid
+split, averaged with equal weight per corpus — the number early stopping and checkpoint choice
+watch (validation only; the test split is never seen here).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+
+import lightning as L
+import numpy as np
+import torch
+
+from msa_demo.corpora.labels import polarity3_index
+from msa_demo.models import apply_missing, sample_modality_dropout, sample_training_rates
+
+from .config import TrainConfig
+from .data import DOMAINS
+
+
+class MSALightning(L.LightningModule):
+    def __init__(self, model: torch.nn.Module, cfg: TrainConfig):
+        super().__init__()
+        self.model = model
+        self.cfg = cfg
+        self._val: dict[str, list] = defaultdict(list)
+        self.best_state: dict | None = None
+        self.best_score = float("inf")
+        self.history: list[dict] = []
+
+    def training_step(self, batch, batch_idx):
+        present = sample_modality_dropout(batch.present, self.cfg.modality_dropout)
+        rates = sample_training_rates(len(batch), p_complete=self.cfg.p_complete) * self.cfg.max_missing_rate
+        degraded = apply_missing(batch, present=present.to(batch.device), rate=rates.to(batch.device))
+        out = self.model(degraded, with_losses=True)
+        task = self.model.task_loss(out.score, batch.label).mean()
+        aux = out.aux_loss()
+        loss = task + aux
+        self.log_dict({"train/task": task, "train/aux": aux}, prog_bar=True, batch_size=len(batch))
+        for name, value in out.logs.items():
+            self.log(f"train/{name}", value, batch_size=len(batch))
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        out = self.model(batch, with_losses=False)
+        self._val["score"].append(out.score.detach().float().cpu())
+        self._val["label"].append(batch.label.cpu())
+        self._val["domain"].append(batch.domain.cpu())
+
+    def on_validation_epoch_end(self):
+        if not self._val:
+            return
+        score = torch.cat(self._val["score"]).numpy()
+        label = torch.cat(self._val["label"]).numpy()
+        domain = torch.cat(self._val["domain"]).numpy()
+        self._val.clear()
+        metrics = validation_metrics(score, label, domain)
+        self.log_dict({k: v for k, v in metrics.items() if k != "val/loss"}, sync_dist=True)
+        self.log("val/loss", metrics["val/loss"], prog_bar=True, sync_dist=True)
+        if not self.trainer.sanity_checking:
+            self.history.append({"epoch": self.current_epoch, **{k: float(v) for k, v in metrics.items()}})
+            if metrics["val/loss"] < self.best_score:  # keep the best weights in memory (no pickle)
+                self.best_score = float(metrics["val/loss"])
+                self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+
+
+def validation_metrics(score: np.ndarray, label: np.ndarray, domain: np.ndarray) -> dict[str, float]:
+    """Per-corpus MAE and polarity-3 accuracy; val/loss = mean of the per-corpus MAEs."""
+    metrics, maes = {}, []
+    for d, name in enumerate(DOMAINS):
+        rows = domain == d
+        if not rows.any():
+            continue
+        mae = float(np.abs(score[rows] - label[rows]).mean())
+        acc = float((polarity3_index(score[rows]) == polarity3_index(label[rows])).mean())
+        metrics[f"val/{name}_mae"] = mae
+        metrics[f"val/{name}_pol3"] = acc
+        maes.append(mae)
+    metrics["val/loss"] = float(np.mean(maes)) if maes else float("nan")
+    return metrics
