@@ -11,8 +11,8 @@ import pytest
 from conftest import SHARED
 from msa_demo.corpora import READERS, CorpusError, open_corpus
 from msa_demo.corpora.base import groups_in_several_splits, read_zip_media, split_counts
-from msa_demo.corpora.labels import (EMOTION_SPELLINGS, NEUTRAL_BAND, POLARITY3, emotion_valence, mapping_rows,
-                                     polarity3, polarity3_index, sentiment_valence)
+from msa_demo.corpora.labels import (EMOTION_SPELLINGS, NEUTRAL_BAND, POLARITY3, emotion_valence,
+                                     mapping_rows, polarity3, polarity3_index, sentiment_valence)
 
 needs_data = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason=f"{SHARED}/data is absent")
 

@@ -34,14 +34,17 @@ def _random(rng, dim: int, n: int, masked: bool = False) -> ModalityFeatures:
 def test_round_trip_gives_identical_arrays(tmp_path):
     rng = np.random.default_rng(0)
     features = [
-        {"text": _random(rng, 384, 7), "audio": _random(rng, 35, 50), "visual": _random(rng, 56, 9, masked=True)},
+        {"text": _random(rng, 384, 7), "audio": _random(rng, 35, 50),
+         "visual": _random(rng, 56, 9, masked=True)},
         {"text": _random(rng, 384, 3), "audio": ModalityFeatures.absent(35)},  # visual not given at all
         {"visual": ModalityFeatures(np.zeros((1, 56)), np.zeros(1, bool), np.zeros((1, 2)), present=False)},
     ]
-    rows = [dict(id=f"item{i}", split=s, group="g", label=v, label_class="c", label_detail="", text="t, \"quoted\"\n",
-                 text_source="given", source="", face_fraction=0.0, voiced_fraction=0.0, duration=0.0, notices="")
+    rows = [dict(id=f"item{i}", split=s, group="g", label=v, label_class="c", label_detail="",
+                 text="t, \"quoted\"\n", text_source="given", source="", face_fraction=0.0,
+                 voiced_fraction=0.0, duration=0.0, notices="")
             for i, (s, v) in enumerate([("train", -1.5), ("valid", 0.0), ("test", 2.25)])]
-    write_shard(tmp_path / "shards" / "shard-00000.safetensors", rows, features, FEATURE_DIMS, FEATURE_SPEC_ID, "toy")
+    shard = tmp_path / "shards" / "shard-00000.safetensors"
+    write_shard(shard, rows, features, FEATURE_DIMS, FEATURE_SPEC_ID, "toy")
     write_index(tmp_path, rows, {"format": "msa-feature-cache/1", "feature_spec_id": FEATURE_SPEC_ID,
                                  "complete": True, "extraction_runs": []})
 
@@ -52,7 +55,8 @@ def test_round_trip_gives_identical_arrays(tmp_path):
         for m, dim in FEATURE_DIMS.items():
             expected = features[i].get(m, ModalityFeatures.absent(dim))
             _assert_same(item.features[m], expected)
-            assert item.row[f"{m}_present"] == expected.present and item.row[f"{m}_len"] == len(expected.values)
+            assert item.row[f"{m}_present"] == expected.present
+            assert item.row[f"{m}_len"] == len(expected.values)
     with pytest.raises(CacheError, match="not msa-v0"):
         FeatureCache(tmp_path, spec_id="msa-v0-00000000")
     with pytest.raises(CacheError, match="not a feature cache"):
@@ -88,7 +92,8 @@ def test_extraction_resumes_and_matches_the_live_pipeline(pipeline, tmp_path):
 
 @needs_data
 def test_fer_still_read_from_the_zip(pipeline, tmp_path):
-    meta = extract_corpus(open_corpus("fer2013", SHARED), tmp_path, limit=4, pipeline=pipeline, progress=False)
+    reader = open_corpus("fer2013", SHARED)
+    meta = extract_corpus(reader, tmp_path, limit=4, pipeline=pipeline, progress=False)
     cache = FeatureCache(tmp_path)
     assert meta["splits"] == {"test": 4} and cache.meta["licence"].startswith("FER2013")
     for item in cache:
@@ -155,10 +160,12 @@ def test_videos_extraction_all_three_modalities(pipeline, mosi_clips, tmp_path, 
         (tmp_path / "Raw" / video).mkdir(parents=True)
         (tmp_path / "Raw" / video / f"{clip}.mp4").symlink_to(MOSI_CLIPS / f"{video}_{clip}.mp4")
     _label_csv(tmp_path / "mine.csv", [
-        {"video_id": "0h-zjBukYpk", "clip_id": "24", "text": "I MEAN THAT WAS IMPRESSIVE", "label": "2.6", "mode": "test"},
+        {"video_id": "0h-zjBukYpk", "clip_id": "24", "text": "I MEAN THAT WAS IMPRESSIVE", "label": "2.6",
+         "mode": "test"},
         {"video_id": "Sqr0AcuoNnk", "clip_id": "12", "text": " ", "label": "2.0", "mode": "train"},
     ])
-    reader = open_corpus("videos", tmp_path / "Raw", labels=tmp_path / "mine.csv", licence="CMU-MOSI, research use")
+    reader = open_corpus("videos", tmp_path / "Raw", labels=tmp_path / "mine.csv",
+                         licence="CMU-MOSI, research use")
     meta = extract_corpus(reader, tmp_path / "cache", pipeline=pipeline, progress=False)
     assert meta["licence"] == "CMU-MOSI, research use" and meta["live_media"] is True
     cache = FeatureCache(tmp_path / "cache", spec_id=FEATURE_SPEC_ID)
@@ -171,7 +178,8 @@ def test_videos_extraction_all_three_modalities(pipeline, mosi_clips, tmp_path, 
 
 
 def test_videos_reader_says_when_no_clip_matches(tmp_path):
-    _label_csv(tmp_path / "labels.csv", [{"video_id": "a", "clip_id": "1", "text": "x", "label": "1", "mode": "train"}])
+    row = {"video_id": "a", "clip_id": "1", "text": "x", "label": "1", "mode": "train"}
+    _label_csv(tmp_path / "labels.csv", [row])
     with pytest.raises(CorpusError, match="none of the 1 rows"):
         list(open_corpus("videos", tmp_path).items())
 
@@ -214,10 +222,12 @@ def test_mmsa_pickle_becomes_a_cache_of_its_own_spec(tmp_path, aligned):
     with pytest.raises(CacheError, match="re-extract"):
         FeatureCache(tmp_path / "cache", spec_id=FEATURE_SPEC_ID)
     first = cache.get("trainvid0$_$0")
-    assert first.row["text"] == "sentence 0" and first.label == pytest.approx(float(data["train"]["regression_labels"][0]))
+    assert first.row["text"] == "sentence 0"
+    assert first.label == pytest.approx(float(data["train"]["regression_labels"][0]))
     assert first.features["text"].shape == (4, 8)  # the BERT mask's length
     assert first.features["audio"].values[0, 0] == 0.0  # -inf -> 0
-    np.testing.assert_array_equal(first.features["visual"].values, data["train"]["vision"][0, : 5 if aligned else 9])
+    vision = data["train"]["vision"][0, : 5 if aligned else 9]
+    np.testing.assert_array_equal(first.features["visual"].values, vision)
     if not aligned:
         assert cache.get("trainvid1$_$1").features["audio"].shape == (3, 5)
         assert not cache.get("trainvid2$_$2").features["audio"].present

@@ -24,7 +24,8 @@ from .extract_shared import DEFAULT_SHARED, SHARED_CORPORA
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.corpus_stats", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m training.corpus_stats",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("corpora", nargs="*", help=f"any of {', '.join(SHARED_CORPORA)} (default: all)")
     parser.add_argument("--shared", default=str(DEFAULT_SHARED))
     parser.add_argument("--cache", default="cache", help="folder with <corpus>/ caches (skipped when absent)")
@@ -51,7 +52,7 @@ def corpus_report(name: str, shared: str, cache_dir: Path) -> list[str]:
     lines.append("groups per split: " + ", ".join(f"{s} {len(groups[s])}" for s in SPLITS)
                  + f"; groups in several splits: {len(groups_in_several_splits(items))}")
     if name == "ravdess":
-        lines.append("actors: " + "; ".join(f"{s} {sorted(groups[s])[0]}..{sorted(groups[s])[-1]}" for s in SPLITS))
+        lines.append("actors: " + "; ".join(f"{s} {min(groups[s])}..{max(groups[s])}" for s in SPLITS))
     lines += _class_table(items)
     lines += _mapping_evidence(name, reader, items)
     lines += _cache_report(cache_dir)
@@ -82,9 +83,10 @@ def _mapping_evidence(name: str, reader, items) -> list[str]:
             f"{e} {table[e, 'negative']}/{table[e, 'neutral']}/{table[e, 'positive']}" for e in emotions)]
     if name == "fer2013":
         r = reader.report
-        return [f"FER2013 de-dup: {r.images} images, {r.unique_hashes} distinct sha256; {r.duplicate_groups} groups "
-                f"of copies ({r.cross_split_groups} spanning splits); {r.conflicting_groups} groups with conflicting "
-                f"labels dropped ({r.conflicting_images} images); {r.duplicate_copies_removed} surplus copies "
+        return [f"FER2013 de-dup: {r.images} images, {r.unique_hashes} distinct sha256; "
+                f"{r.duplicate_groups} groups of copies ({r.cross_split_groups} spanning splits); "
+                f"{r.conflicting_groups} groups with conflicting labels dropped ({r.conflicting_images} "
+                f"images); {r.duplicate_copies_removed} surplus copies "
                 f"removed; kept {r.kept}. Before: {_splits(r.before)}; after: {_splits(r.after)}"]
     return []
 
@@ -104,19 +106,21 @@ def _cache_report(folder: Path) -> list[str]:
         present = [r for r in rows if r[f"{m}_present"]]
         if present:
             lengths = [r[f"{m}_len"] for r in present]
+            cut = f", {lengths.count(TEXT_MAX_TOKENS)} cut at {TEXT_MAX_TOKENS} tokens" if m == "text" else ""
             lines.append(f"  {m}: present in {len(present)}/{len(rows)} ({len(present) / len(rows):.1%}), "
-                         f"steps per item mean {mean(lengths):.1f}, max {max(lengths)}"
-                         + (f", {lengths.count(TEXT_MAX_TOKENS)} cut at {TEXT_MAX_TOKENS} tokens" if m == "text" else ""))
+                         f"steps per item mean {mean(lengths):.1f}, max {max(lengths)}{cut}")
     if cache.meta["corpus"] == "fer2013":
         lines.append("  face found per split: " + ", ".join(
             f"{s} {_rate([r for r in rows if r['split'] == s])}" for s in SPLITS))
         lines.append("  face found per class: " + ", ".join(
-            f"{c} {_rate([r for r in rows if r['label_class'] == c])}" for c in sorted({r['label_class'] for r in rows})))
+            f"{c} {_rate([r for r in rows if r['label_class'] == c])}"
+            for c in sorted({r["label_class"] for r in rows})))
     failed = sum(r["notices"].startswith("unusable media") for r in rows)
     lines.append(f"  items whose media could not be decoded: {failed}")
     for run in cache.meta["extraction_runs"]:
-        lines.append(f"  run {run['finished']}: {run['items_extracted']} extracted, {run['items_skipped_as_done']} "
-                     f"skipped as done, {run['wall_s']} s wall, {run['workers']} worker(s) on {run['cpu_count']} CPUs")
+        lines.append(f"  run {run['finished']}: {run['items_extracted']} extracted, "
+                     f"{run['items_skipped_as_done']} skipped as done, {run['wall_s']} s wall, "
+                     f"{run['workers']} worker(s) on {run['cpu_count']} CPUs")
     return lines
 
 

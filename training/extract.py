@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="encode text-only items N at a time: faster, but padding changes the features "
                              "by ~1e-5, so the default 1 matches the live app bit for bit")
     parser.add_argument("--whisper-model", default=None, help="for clips without a transcript (default base)")
-    parser.add_argument("--licence", default=None, help="videos/mmsa: the licence of your corpus, kept in meta")
+    parser.add_argument("--licence", default=None,
+                        help="videos/mmsa: the licence of your corpus, kept in meta.json")
     return parser
 
 
@@ -106,7 +107,8 @@ def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int
     meta["extraction_runs"].append({
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_s": round(time.perf_counter() - started, 1), "items_extracted": len(items) - skipped,
-        "items_skipped_as_done": skipped, "items_failed": failed, "workers": workers if pipeline is None else 0,
+        "items_skipped_as_done": skipped, "items_failed": failed,
+        "workers": workers if pipeline is None else 0,
         "cpu_count": os.cpu_count(), "limit": limit, "text_batch": text_batch,
     })
     write_index(out, rows, meta)
@@ -116,8 +118,9 @@ def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int
 def _check_out_folder(out: Path, reader: CorpusReader, spec_id: str) -> None:
     meta = read_meta(out)
     if meta is not None and (meta.get("corpus"), meta.get("feature_spec_id")) != (reader.name, spec_id):
-        raise CacheError(f"{out} already holds a '{meta.get('corpus')}' cache of spec {meta.get('feature_spec_id')}; "
-                         f"this run is '{reader.name}' with spec {spec_id}: choose another --out or delete it")
+        raise CacheError(f"{out} already holds a '{meta.get('corpus')}' cache of spec "
+                         f"{meta.get('feature_spec_id')}; this run is '{reader.name}' with spec {spec_id}: "
+                         "choose another --out or delete it")
     out.mkdir(parents=True, exist_ok=True)
 
 
@@ -180,7 +183,8 @@ def _progress_bar(total: int, done: int, name: str, enabled: bool):
 
 def _one_line(meta: dict) -> str:
     run = meta["extraction_runs"][-1]
-    return (f"{meta['corpus']}: {meta['items']} items {meta['splits']} -> cache of spec {meta['feature_spec_id']}; "
+    return (f"{meta['corpus']}: {meta['items']} items {meta['splits']} -> cache of spec "
+            f"{meta['feature_spec_id']}; "
             f"this run extracted {run['items_extracted']} ({run['items_skipped_as_done']} already done, "
             f"{run['items_failed']} failed) in {run['wall_s']} s with {run['workers']} worker(s)")
 

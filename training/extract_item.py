@@ -76,8 +76,9 @@ def extract_item(item: CorpusItem, media_root: str) -> tuple[dict[str, ModalityF
 
 def base_row(item: CorpusItem, source: str, text_source: str) -> dict:
     """The index row fields every item has, before extraction adds what it measured."""
-    return dict(id=item.id, split=item.split, group=item.group, label=item.label, label_class=item.label_class,
-                label_detail=item.label_detail, text=item.text or "", text_source=text_source, source=source,
+    return dict(id=item.id, split=item.split, group=item.group, label=item.label,
+                label_class=item.label_class, label_detail=item.label_detail, text=item.text or "",
+                text_source=text_source, source=source,
                 face_fraction=0.0, voiced_fraction=0.0, duration=0.0, notices="")
 
 

@@ -1,4 +1,4 @@
-"""`python -m training.extract_shared [--shared ../shared] [--out cache] [--workers 2]`: every corpus in ../shared.
+"""`python -m training.extract_shared [--shared ../shared] [--out cache]`: every corpus in ../shared.
 
 Runs training.extract for MOSI, MELD, RAVDESS and FER2013 in turn (each resumable) and prints the
 wall time of each and in all: the numbers docs/DATA.md quotes.
@@ -22,7 +22,8 @@ DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.extract_shared", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m training.extract_shared",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--shared", default=str(DEFAULT_SHARED), help="the shared data folder")
     parser.add_argument("--out", default="cache", help="caches go to OUT/<corpus>")
     parser.add_argument("--workers", type=int, default=2)

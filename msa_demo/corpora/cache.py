@@ -34,7 +34,8 @@ INDEX_COLUMNS = ["id", "split", "group", "label", "label_class", "label_detail",
                  "source", "shard", "row"] + [f"{m}_{k}" for m in MODALITIES for k in ("present", "len")] + [
                  "face_fraction", "voiced_fraction", "duration", "notices"]
 _TYPES = {"label": float, "row": int, "face_fraction": float, "voiced_fraction": float, "duration": float,
-          **{f"{m}_len": int for m in MODALITIES}, **{f"{m}_present": lambda v: v == "True" for m in MODALITIES}}
+          **{f"{m}_len": int for m in MODALITIES},
+          **{f"{m}_present": lambda v: v == "True" for m in MODALITIES}}
 
 
 class CacheError(Exception):
@@ -73,7 +74,9 @@ def write_shard(path: Path, rows: list[dict], features: list[dict[str, ModalityF
 
 def _concat(arrays: list[np.ndarray], empty_shape: tuple, dtype) -> np.ndarray:
     arrays = [a for a in arrays if len(a)]
-    return np.ascontiguousarray(np.concatenate(arrays), dtype=dtype) if arrays else np.zeros(empty_shape, dtype)
+    if not arrays:
+        return np.zeros(empty_shape, dtype)
+    return np.ascontiguousarray(np.concatenate(arrays), dtype=dtype)
 
 
 def shard_rows(path: Path) -> list[dict] | None:
@@ -144,7 +147,8 @@ class FeatureCache:
         self.path = Path(path)
         meta = read_meta(self.path)
         if meta is None:
-            raise CacheError(f"{self.path} is not a feature cache (no meta.json): run python -m training.extract")
+            raise CacheError(f"{self.path} is not a feature cache (no meta.json): "
+                             "make one with python -m training.extract")
         if meta.get("format") != CACHE_FORMAT:
             raise CacheError(f"{self.path}: cache format {meta.get('format')} is not {CACHE_FORMAT}")
         if not meta.get("complete"):

@@ -68,7 +68,8 @@ class Fer2013Reader(CorpusReader):
                         raise CorpusError(f"fer2013: {row['file']} does not match its manifest sha256 "
                                           "(the zip is damaged or not the one MANIFEST.csv describes)")
         except (zipfile.BadZipFile, KeyError) as exc:
-            raise CorpusError(f"fer2013: {self.archive} is not the FER2013 zip with MANIFEST.csv ({exc})") from None
+            raise CorpusError(f"fer2013: {self.archive} is not the FER2013 zip with MANIFEST.csv "
+                              f"({exc})") from None
         return manifest
 
     def _deduplicated(self) -> list[CorpusItem]:

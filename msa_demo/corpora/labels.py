@@ -34,7 +34,7 @@ EMOTION_VALENCE = {
     "disgust": -CLASS_VALENCE,
 }
 EMOTION_SPELLINGS = {  # corpus -> {its spelling: canonical}
-    "ravdess": {e: e for e in ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")},
+    "ravdess": {e: e for e in EMOTION_VALENCE},  # RAVDESS's names are the canonical ones
     "fer2013": {"neutral": "neutral", "happy": "happy", "surprise": "surprised", "sad": "sad",
                 "angry": "angry", "fear": "fearful", "disgust": "disgust"},
     "meld": {"neutral": "neutral", "joy": "happy", "surprise": "surprised", "sadness": "sad",
@@ -85,7 +85,8 @@ def mapping_rows() -> list[dict]:
 
 def markdown_table() -> str:
     """The table docs/DATA.md shows (printed by `python -m training.corpus_stats`)."""
-    lines = ["| class | kind | RAVDESS | FER2013 | MELD | valence | polarity-3 |", "|---|---|---|---|---|---|---|"]
+    lines = ["| class | kind | RAVDESS | FER2013 | MELD | valence | polarity-3 |",
+             "|---|---|---|---|---|---|---|"]
     for r in mapping_rows():
         lines.append(f"| {r['class']} | {r['kind']} | {r['ravdess']} | {r['fer2013']} | {r['meld']} | "
                      f"{r['valence']:+.1f} | {r['polarity']} |")

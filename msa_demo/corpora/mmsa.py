@@ -13,7 +13,6 @@ regression_labels [N], raw_text [N], id [N], audio_lengths / vision_lengths (una
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -92,7 +91,8 @@ class MmsaReader(CorpusReader):
                 continue
             raw_text = part.get("raw_text", [""] * len(part["id"]))
             annotations = part.get("annotations", [""] * len(part["id"]))
-            for i, (uid, label) in enumerate(zip(part["id"], np.asarray(part["regression_labels"]).reshape(-1))):
+            labels = np.asarray(part["regression_labels"]).reshape(-1)
+            for i, (uid, label) in enumerate(zip(part["id"], labels)):
                 uid = str(uid)
                 if uid in self._where:
                     raise CorpusError(f"mmsa: id {uid} occurs twice")

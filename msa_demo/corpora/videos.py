@@ -48,7 +48,8 @@ class VideoFolderReader(CorpusReader):
             items.append(item_from_row(row, self.label_file.name, media=str(media), text_if_blank=None))
         if not items:
             raise CorpusError(f"videos: none of the {len(rows)} rows of {self.label_file.name} has a clip "
-                              f"under {self.root} (expected <video_id>_<clip_id>.mp4 or <video_id>/<clip_id>.mp4)")
+                              f"under {self.root} (expected <video_id>_<clip_id>.mp4 "
+                              "or <video_id>/<clip_id>.mp4)")
         mixed = groups_in_several_splits(items)
         if self.missing:
             self.notes.append(f"{len(self.missing)} label row(s) have no clip and were skipped "
