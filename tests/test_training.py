@@ -82,3 +82,35 @@ def test_unknown_setting_is_refused(tmp_path):
     path.write_text('{"learning_rate": 0.1}')
     with pytest.raises(ValueError, match="learning_rate"):
         TrainConfig.load(path)
+
+
+def test_evaluate_and_report_on_tiny_caches(tiny_caches, tmp_path):
+    import json
+
+    from training.config import TrainConfig
+    from training.evaluate import main as evaluate_main
+    from training.report import main as report_main
+    from training.train import train
+
+    cfg = TrainConfig(corpora=["mosi", "ravdess", "fer2013"], max_epochs=1, samples_per_epoch=16,
+                      batch_size=8, composites=0)
+    for seed in (1111, 1112):
+        train("early_fusion", cfg, seed=seed, cache_root=tiny_caches, out=tmp_path / "runs", progress=False)
+    eval_path = tmp_path / "eval.jsonl"
+    assert evaluate_main(["--runs", str(tmp_path / "runs"), "--cache-root", str(tiny_caches),
+                          "--corpora", "mosi,ravdess,fer2013", "--out", str(eval_path)]) == 0
+    assert report_main(["--eval", str(eval_path), "--out", str(tmp_path / "reports")]) == 0
+    rows = json.loads((tmp_path / "reports" / "metrics.json").read_text())
+    keys = {"model", "corpus", "split", "metric", "mean", "std", "n_seeds", "condition"}
+    assert rows and all(keys <= set(r) for r in rows)
+    assert {r["split"] for r in rows} == {"test"} and {r["n_seeds"] for r in rows} == {2}
+    conditions = {r["condition"] for r in rows if r["corpus"] == "mosi"}
+    assert len([c for c in conditions if c.startswith("subset:")]) == 7
+    assert len([c for c in conditions if c.startswith("missing:")]) == 10
+    assert {"acc2_non0", "mae", "corr", "acc7"} <= {r["metric"] for r in rows if r["corpus"] == "mosi"}
+    assert {"valence3_acc", "valence3_f1"} <= {r["metric"] for r in rows if r["corpus"] == "fer2013"}
+    # MOSI items carry text only: switching the (absent) audio and visual off must change nothing
+    mosi = {(r["condition"], r["metric"]): r["mean"] for r in rows if r["corpus"] == "mosi"}
+    for metric in ("mae", "acc2_has0"):
+        assert mosi[("subset:text", metric)] == pytest.approx(mosi[("clean", metric)])
+    assert "mosi — clean" in (tmp_path / "reports" / "metrics.md").read_text()

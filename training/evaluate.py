@@ -1,0 +1,110 @@
+"""`python -m training.evaluate`: every trained checkpoint on every corpus's TEST split.
+
+Conditions: clean; each of the 7 modality subsets (the others switched off); missing rates
+0.0 … 0.9 (LNLN protocol, same rate on all modalities, masks seeded with the run's seed, so a
+rate means the same thing for every model). Writes one JSON line per (checkpoint, corpus,
+condition, metric) to reports/eval.jsonl; `python -m training.report` aggregates over seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from msa_demo.features.spec import MODALITIES
+from msa_demo.models import apply_missing, load_checkpoint
+from msa_demo.models import metrics as M
+
+REGRESSION_CORPORA = ("mosi",)  # continuous valence labels; the rest are class-labelled
+SUBSETS = [combo for k in (1, 2, 3) for combo in combinations(MODALITIES, k)]
+MISSING_RATES = [round(0.1 * i, 1) for i in range(10)]
+
+
+def subset_name(subset) -> str:
+    return "+".join(subset)
+
+
+def corpus_metrics(corpus: str, pred: np.ndarray, label: np.ndarray) -> dict[str, float]:
+    """The issue's metric names: MOSI gets MMSA's regression row, class corpora polarity-3 + Acc-2."""
+    if corpus in REGRESSION_CORPORA:
+        return {"acc2_has0": M.acc2_has0(pred, label), "acc2_non0": M.acc2_non0(pred, label),
+                "f1_has0": M.f1_has0(pred, label), "f1_non0": M.f1_non0(pred, label),
+                "acc7": M.acc7(pred, label), "mae": M.mae(pred, label), "corr": M.corr(pred, label)}
+    classes = M.polarity3(label)
+    out = {"valence3_acc": M.polarity3_acc(pred, classes), "valence3_f1": M.polarity3_f1(pred, classes)}
+    if (label != 0).any():
+        out["acc2_non0"] = M.acc2_non0(pred, label)
+    return out
+
+
+@torch.no_grad()
+def predict(model, batches, present=None, rate: float = 0.0, seed: int = 0) -> np.ndarray:
+    generator = torch.Generator().manual_seed(seed)
+    scores = []
+    for batch in batches:
+        if present is not None or rate:
+            batch = apply_missing(batch, present=present, rate=rate, generator=generator)
+        scores.append(model(batch.to(next(model.parameters()).device), with_losses=False).score.cpu())
+    return torch.cat(scores).numpy()
+
+
+def evaluate_checkpoint(path: Path, cache_root: Path, corpora: list[str], limit: int | None = None,
+                        batch_size: int = 256) -> list[dict]:
+    from .data import collate_examples, load_examples
+
+    model, card = load_checkpoint(path)
+    seed = card.get("seed") or 0
+    records = []
+    for corpus in corpora:
+        try:
+            examples = load_examples(cache_root, [corpus], "test", limit)
+        except Exception as exc:  # a cache that is absent: say so, evaluate the rest
+            print(f"skip {corpus}: {exc}", file=sys.stderr)
+            continue
+        label = np.array([e.label for e in examples])
+        batches = [collate_examples(examples[i: i + batch_size]) for i in range(0, len(examples), batch_size)]
+        conditions = {"clean": predict(model, batches)}
+        for subset in SUBSETS:
+            conditions[f"subset:{subset_name(subset)}"] = predict(model, batches, present=list(subset))
+        for rate in MISSING_RATES:
+            conditions[f"missing:{rate}"] = predict(model, batches, rate=rate, seed=seed)
+        for condition, pred in conditions.items():
+            for metric, value in corpus_metrics(corpus, pred, label).items():
+                records.append({"model": card["model"], "seed": seed, "corpus": corpus, "split": "test",
+                                "condition": condition, "metric": metric, "value": float(value),
+                                "trained_on": [c["name"] for c in card.get("corpora", [])],
+                                "checkpoint": str(path), "n": len(label)})
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__.splitlines()[0])
+    p.add_argument("--runs", default="runs", help="folder of <model>/seed<N>.safetensors")
+    p.add_argument("--cache-root", default="cache")
+    p.add_argument("--corpora", default="mosi,meld,ravdess,fer2013")
+    p.add_argument("--out", default="reports/eval.jsonl")
+    p.add_argument("--limit", type=int, default=None, help="first N test items per corpus (smoke tests)")
+    args = p.parse_args(argv)
+    checkpoints = sorted(Path(args.runs).glob("**/*.safetensors"))
+    if not checkpoints:
+        print(f"error: no checkpoints under {args.runs}: run python -m training.train first", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w") as fh:
+        for path in checkpoints:
+            for record in evaluate_checkpoint(path, Path(args.cache_root), args.corpora.split(","), args.limit):
+                fh.write(json.dumps(record) + "\n")
+            print(f"evaluated {path}", file=sys.stderr)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
