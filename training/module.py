@@ -63,6 +63,8 @@ class MSALightning(L.LightningModule):
         self.log("val/loss", metrics["val/loss"], prog_bar=True, sync_dist=True)
         if not self.trainer.sanity_checking:
             self.history.append({"epoch": self.current_epoch, **{k: float(v) for k, v in metrics.items()}})
+            self.print(f"epoch {self.current_epoch}: " + ", ".join(  # one line per epoch, for logs
+                f"{k[4:]} {v:.3f}" for k, v in metrics.items()), flush=True)
             if metrics["val/loss"] < self.best_score:  # keep the best weights in memory (no pickle)
                 self.best_score = float(metrics["val/loss"])
                 self.best_state = copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
