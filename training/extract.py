@@ -30,8 +30,19 @@ from msa_demo.corpora.labels import CLASS_VALENCE, NEUTRAL_BAND
 from .extract_item import base_row, extract_shard, init_worker
 
 
+DEFAULT_SHARED = Path(os.environ.get("MSA_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+
+
+def use_shared_face_model(shared: str | Path = DEFAULT_SHARED) -> None:
+    """MediaPipe's model from ../shared (hash-checked on load) unless MSA_FACE_MODEL names one."""
+    face_model = Path(shared) / "models" / "face_landmarker.task"
+    if face_model.is_file():
+        os.environ.setdefault("MSA_FACE_MODEL", str(face_model))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    use_shared_face_model()
     try:
         reader = open_corpus(args.corpus, args.root, labels=args.labels, licence=args.licence)
         summary = extract_corpus(reader, Path(args.out), workers=args.workers, limit=args.limit,

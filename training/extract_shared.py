@@ -7,7 +7,6 @@ wall time of each and in all: the numbers docs/DATA.md quotes.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -15,10 +14,9 @@ from pathlib import Path
 from msa_demo.corpora import CorpusError, open_corpus
 from msa_demo.corpora.cache import CacheError
 
-from .extract import extract_corpus
+from .extract import DEFAULT_SHARED, extract_corpus, use_shared_face_model
 
 SHARED_CORPORA = ("mosi", "meld", "ravdess", "fer2013")
-DEFAULT_SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--corpora", nargs="+", default=list(SHARED_CORPORA), choices=SHARED_CORPORA)
     args = parser.parse_args(argv)
-    face_model = Path(args.shared) / "models" / "face_landmarker.task"
-    if face_model.is_file():  # the hash-checked copy beside the data: no download needed
-        os.environ.setdefault("MSA_FACE_MODEL", str(face_model))
+    use_shared_face_model(args.shared)
     times = {}
     total = time.perf_counter()
     for name in args.corpora:
