@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except (CorpusError, CacheError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for note in reader.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(_one_line(summary))
     return 0
 
@@ -78,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int | None = None,
                    shard_size: int | None = None, whisper_model: str | None = None, text_batch: int = 1,
                    pipeline=None, progress: bool = True) -> dict:
-    """Extract (or finish extracting) `reader` into `out`; returns the run's summary.
+    """Extract (or finish extracting) `reader` into `out`; returns the cache's meta, this run last.
 
     `pipeline`: an existing FeaturePipeline to use in this process (tests); else `workers` processes.
     """
@@ -93,7 +95,7 @@ def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int
     size = shard_size or reader.shard_size
     plan = [items[i:i + size] for i in range(0, len(items), size)]
     todo = [(k, chunk) for k, chunk in enumerate(plan) if not _finished(out / shard_name(k), chunk, spec_id)]
-    skipped = sum(len(chunk) for k, chunk in enumerate(plan)) - sum(len(c) for _, c in todo)
+    skipped = len(items) - sum(len(chunk) for _, chunk in todo)
     media_root = reader.root if reader.root.is_dir() else reader.root.parent
     job = dict(spec_id=spec_id, corpus=reader.name, dims=reader.feature_dims, media_root=str(media_root),
                text_batch=text_batch)
