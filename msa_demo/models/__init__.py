@@ -5,6 +5,20 @@
     out = model(collate([{"text": feats}]))            # ModelOutput: score [B], unimodal, routing, losses
 
 Importing this package registers every model.
+
+Trainer contract (one training step):
+
+    batch = collate(samples, labels=valence, domains=corpus_index)   # domains feed MIDG's IRM
+    g = torch.Generator().manual_seed(seed)
+    present = sample_modality_dropout(batch.present, 0.2, g)          # inter-modal missingness
+    rates = sample_training_rates(len(batch), g)                       # LNLN intra-modal rates
+    incomplete = apply_missing(batch, present=present, rate=rates, generator=g)
+    out = model(incomplete)                   # incomplete.complete is batch: DERL reconstructs it
+    loss = model.task_loss(out.score, incomplete.label).mean() + out.aux_loss()
+
+Standardisation: `model.set_feature_stats(feature_stats(training_batches))` once before training;
+the statistics are buffers and travel with the checkpoint. Loss weights are `model.cfg.w_*` and
+may be changed between epochs (e.g. MISR's `w_invariance = 0` during warm-up).
 """
 
 from . import derl, early_fusion, late_fusion, midg, misr, mmmie  # noqa: F401  (registration)
