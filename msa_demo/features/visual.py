@@ -118,7 +118,10 @@ class FaceTrack:
 
 def _close_all(landmarkers) -> None:
     for landmarker in list(landmarkers):
-        landmarker.close()
+        try:
+            landmarker.close()
+        except RuntimeError:  # MediaPipe's executor may already be shut down at exit: nothing to free
+            pass
 
 
 def head_pose(matrix: np.ndarray) -> tuple[float, float, float]:
