@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import time
 from pathlib import Path
@@ -84,7 +83,6 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
         enable_checkpointing=False, logger=False, enable_progress_bar=progress,
         enable_model_summary=False, deterministic="warn", num_sanity_val_steps=0,
     )
-    _ignore_sigprof_in_python_too()
     trainer.fit(module, train_loader, valid_loader)
     if module.best_state is not None:
         model.load_state_dict(module.best_state)
@@ -100,15 +98,6 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
     return {"checkpoint": str(checkpoint), "best_val_loss": best.get("val/loss"),
             "epochs": len(module.history), "seconds": round(time.perf_counter() - started, 1),
             "history": module.history}
-
-
-def _ignore_sigprof_in_python_too() -> None:
-    """MediaPipe's C++ side ignores the SIGPROF its profiling timer sends, behind Python's back.
-    Lightning restores every handler to what Python believes it was (the default: terminate) when
-    fit ends, and the next tick then kills a process that extracted features before training (the
-    test suite too). Saying "ignore" in Python as well makes that restore harmless."""
-    if signal.getsignal(signal.SIGPROF) in (signal.SIG_DFL, None):
-        signal.signal(signal.SIGPROF, signal.SIG_IGN)
 
 
 if __name__ == "__main__":
