@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-# |valence| <= 0.5 is neutral: MMSA's Acc-3 bins (clip to +-1, round half to even). The data card
-# (msa_demo/corpora/labels.py) uses the same band; a test keeps the two in agreement.
-NEUTRAL_BAND = 0.5
+# |valence| <= 0.5 is neutral (MMSA's Acc-3 bins): one definition, the data card's, for labels and scores.
+from ..corpora.labels import polarity3_index
 
 
 def _arrays(pred, label) -> tuple[np.ndarray, np.ndarray]:
@@ -93,10 +92,9 @@ def corr(pred, label) -> float:
     return float(np.sum(p * q) / denominator) if denominator > 0 else float("nan")
 
 
-def polarity3(values, neutral_band: float = NEUTRAL_BAND) -> np.ndarray:
-    """Valence -> 0 negative / 1 neutral / 2 positive."""
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
-    return np.where(values < -neutral_band, 0, np.where(values > neutral_band, 2, 1))
+def polarity3(values) -> np.ndarray:
+    """Valence -> 0 negative / 1 neutral / 2 positive (the data card's bins, labels.polarity3_index)."""
+    return polarity3_index(np.asarray(values, dtype=np.float64).reshape(-1))
 
 
 def polarity3_acc(pred, label_class) -> float:
