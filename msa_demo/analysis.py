@@ -1,0 +1,104 @@
+"""features -> model -> the explanation JSON that the UI, the `/analyze` endpoint and the CLI share.
+
+One batched forward pass of 8 rows (the same sample with each of the 8 modality subsets switched
+on via `present`) gives the score, the baseline (empty subset), the 7 subset scores and the exact
+Shapley contributions. The robustness panel calls the same function with modalities switched off
+and a missing rate: it re-scores from cached features, nothing is re-extracted.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+import torch
+
+from .corpora.labels import polarity3
+from .explain import SUBSETS, routing_axes, shapley_values, subset_mask, subset_name
+from .explain.shapley import restrict
+from .features.spec import MODALITIES
+from .features.types import ModalityFeatures
+from .models import MSAModel, apply_missing, collate
+from .models.batch import Batch, with_fields
+
+FULL = SUBSETS[-1]
+
+
+def analyze_features(features: Mapping[str, ModalityFeatures] | object, model: MSAModel, *,
+                     transcript: str = "", notices: Iterable[str] = (),
+                     present: Sequence[bool] | Sequence[str] | None = None, rate: float = 0.0,
+                     seed: int = 0) -> dict:
+    """The JSON for one input: score, polarity, baseline, contributions (baseline + sum == score),
+    unimodal, routing, the 7 subset scores, transcript, notices.
+
+    features: {modality: ModalityFeatures} (a missing key = absent) or a FeatureBundle.
+    present / rate / seed: the robustness condition — modalities kept, the share of steps dropped
+    (seeded, so the same slider position always drops the same steps).
+    """
+    batch = collate([features])
+    if present is not None or rate > 0:
+        generator = torch.Generator().manual_seed(int(seed))
+        batch = apply_missing(batch, present=present, rate=float(rate), generator=generator)
+        batch = with_fields(batch, complete=None)
+    available = [bool(a) for a in batch.available()[0].tolist()]
+    out = _forward_subsets(batch, model)
+
+    scores = out.score.detach().double().cpu().tolist()
+    value = [scores[restrict(s, available)] for s in SUBSETS]  # v(S) = v(S ∩ available)
+    phi = shapley_values(value)
+    score, baseline = value[FULL], value[0]
+    row = restrict(FULL, available)
+    return {
+        "model": getattr(model, "model_name", type(model).__name__),
+        "score": score,
+        "polarity": polarity3(score),
+        "baseline": baseline,
+        "contributions": dict(zip(MODALITIES, phi)),
+        "unimodal": _unimodal(out, row, available, value),
+        "routing": {name: t[row].detach().float().cpu().tolist() for name, t in out.routing.items()},
+        "routing_axes": {name: routing_axes(name, tuple(t[row].shape)) for name, t in out.routing.items()},
+        "subsets": {subset_name(s): value[s] for s in SUBSETS[1:]},
+        "available": dict(zip(MODALITIES, available)),
+        "condition": {"present": _present_names(present), "rate": float(rate), "seed": int(seed)},
+        "transcript": transcript or "",
+        "notices": list(notices),
+    }
+
+
+def rescore(features, model: MSAModel, *, present=None, rate: float = 0.0, seed: int = 0,
+            transcript: str = "", notices: Iterable[str] = ()) -> dict:
+    """The robustness panel: the same analysis with modalities off and steps dropped at `rate`."""
+    return analyze_features(features, model, transcript=transcript, notices=notices,
+                            present=present, rate=rate, seed=seed)
+
+
+def _forward_subsets(batch: Batch, model: MSAModel):
+    """One forward pass over 8 copies of the sample, row s with subset s switched on."""
+    device = next(model.parameters()).device
+    rows = batch.select([0] * len(SUBSETS))
+    masks = torch.tensor([subset_mask(s) for s in SUBSETS], dtype=torch.bool)
+    rows = with_fields(rows, present=rows.present & masks, complete=None).to(device)
+    with torch.inference_mode():
+        return model(rows, with_losses=False)
+
+
+def _unimodal(out, row: int, available: list[bool], value: list[float]) -> dict:
+    """Per-modality predictions: the model's unimodal heads where it has them, else its score with
+    that modality alone (the one-modality subsets). None for a modality the input lacks."""
+    result = {}
+    for j, m in enumerate(MODALITIES):
+        if not available[j]:
+            result[m] = None
+        elif m in out.unimodal:
+            result[m] = float(out.unimodal[m][row])
+        else:
+            result[m] = value[1 << j]
+    return result
+
+
+def _present_names(present) -> list[str]:
+    if present is None:
+        return list(MODALITIES)
+    items = list(present)
+    if all(isinstance(x, str) for x in items):
+        return [m for m in MODALITIES if m in items]
+    return [m for m, on in zip(MODALITIES, items) if on]
