@@ -15,43 +15,17 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from msa_demo.evaluation import corpus_metrics, predict
 from msa_demo.features.spec import MODALITIES
-from msa_demo.models import apply_missing, load_checkpoint
-from msa_demo.models import metrics as M
+from msa_demo.models import load_checkpoint
 
-REGRESSION_CORPORA = ("mosi",)  # continuous valence labels; the rest are class-labelled
 SUBSETS = [combo for k in (1, 2, 3) for combo in combinations(MODALITIES, k)]
 MISSING_RATES = [round(0.1 * i, 1) for i in range(10)]
 
 
 def subset_name(subset) -> str:
     return "+".join(subset)
-
-
-def corpus_metrics(corpus: str, pred: np.ndarray, label: np.ndarray) -> dict[str, float]:
-    """The issue's metric names: MOSI gets MMSA's regression row, class corpora polarity-3 + Acc-2."""
-    if corpus in REGRESSION_CORPORA:
-        return {"acc2_has0": M.acc2_has0(pred, label), "acc2_non0": M.acc2_non0(pred, label),
-                "f1_has0": M.f1_has0(pred, label), "f1_non0": M.f1_non0(pred, label),
-                "acc7": M.acc7(pred, label), "mae": M.mae(pred, label), "corr": M.corr(pred, label)}
-    classes = M.polarity3(label)
-    out = {"valence3_acc": M.polarity3_acc(pred, classes), "valence3_f1": M.polarity3_f1(pred, classes)}
-    if (label != 0).any():
-        out["acc2_non0"] = M.acc2_non0(pred, label)
-    return out
-
-
-@torch.no_grad()
-def predict(model, batches, present=None, rate: float = 0.0, seed: int = 0) -> np.ndarray:
-    generator = torch.Generator().manual_seed(seed)
-    scores = []
-    for batch in batches:
-        if present is not None or rate:
-            batch = apply_missing(batch, present=present, rate=rate, generator=generator)
-        scores.append(model(batch.to(next(model.parameters()).device), with_losses=False).score.cpu())
-    return torch.cat(scores).numpy()
 
 
 def evaluate_checkpoint(path: Path, cache_root: Path, corpora: list[str], limit: int | None = None,
