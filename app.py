@@ -1,18 +1,15 @@
 """Entry point: `python app.py` (also what Hugging Face Spaces runs).
 
-Honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (read by Gradio itself). Models load in the
-background right away, so the first visitor does not wait for them.
+Honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (read by Gradio itself). Extractors and models load
+in the background right away, so the first visitor does not wait for them; without Whisper or face
+weights (offline) the app still starts and says what is off.
 """
 
-import threading
+from msa_demo.ui import AppContext, build_demo
 
-from msa_demo.pipeline import FeaturePipeline
-from msa_demo.ui import build_demo
-
-pipeline = FeaturePipeline()
-demo = build_demo(pipeline)
-demo.queue(default_concurrency_limit=2)
+context = AppContext.create()
+demo = build_demo(context)
 
 if __name__ == "__main__":
-    threading.Thread(target=pipeline.warm_up, daemon=True, name="warm-up").start()
-    demo.launch()
+    context.warm_up_in_background()
+    demo.launch(css=demo.msa_css)

@@ -1,0 +1,50 @@
+"""All six models on one input: their scores and contributions side by side, and their routing."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .style import MODALITY_COLOURS, compact
+
+PRIMARY_ROUTING = ("modality_weights", "expert_gates", "expert_importance", "poe_precision_share",
+                   "fusion_attention")
+
+
+def compare_contributions_figure(results: dict[str, dict]) -> go.Figure:
+    """Stacked Shapley contributions per model (from its baseline), the score as a diamond."""
+    models = list(results)
+    fig = go.Figure()
+    for m, colour in MODALITY_COLOURS.items():
+        fig.add_trace(go.Bar(x=models, y=[results[k]["contributions"][m] for k in models], name=m,
+                             marker_color=colour))
+    fig.add_trace(go.Scatter(x=models, y=[results[k]["score"] for k in models], mode="markers+text",
+                             name="score", marker={"symbol": "diamond", "size": 12, "color": "#222"},
+                             text=[f"{results[k]['score']:+.2f}" for k in models], textposition="top center"))
+    fig.add_trace(go.Scatter(x=models, y=[results[k]["baseline"] for k in models], mode="markers",
+                             name="baseline", marker={"symbol": "line-ew-open", "size": 22, "color": "#888"}))
+    fig.update_layout(barmode="relative")
+    fig.update_yaxes(title="contribution / score", zeroline=True, zerolinecolor="#888")
+    fig = compact(fig, "Contributions (bars, relative to each model's baseline) and score (◆)", height=360)
+    fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
+def compare_routing_figure(results: dict[str, dict]) -> go.Figure:
+    """Each model's main routing vector (routing, not attribution)."""
+    models = list(results)
+    fig = make_subplots(rows=1, cols=len(models), subplot_titles=models, horizontal_spacing=0.04)
+    for i, k in enumerate(models, start=1):
+        routing, axes = results[k].get("routing", {}), results[k].get("routing_axes", {})
+        name = next((n for n in PRIMARY_ROUTING if n in routing), None)
+        if name is None:
+            fig.add_annotation(text="no routing", showarrow=False, x=0.5, y=0.5,
+                               xref=f"x{i if i > 1 else ''} domain", yref=f"y{i if i > 1 else ''} domain",
+                               font={"color": "#999"})
+            continue
+        labels = axes[name]["axes"][0]
+        fig.add_trace(go.Bar(x=labels, y=routing[name], marker_color="#6F7FB3",
+                             hovertext=axes[name]["meaning"]), 1, i)
+        fig.update_yaxes(range=[0, 1], row=1, col=i, showticklabels=i == 1)
+    fig.update_annotations(font_size=12)
+    return compact(fig, "Main routing weights per model", height=300)

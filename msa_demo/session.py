@@ -1,0 +1,102 @@
+"""One analysed input, cached: the features extracted once, and the explanations computed from them.
+
+The UI keeps an `Extracted` per visitor, so switching model, editing the transcript, toggling
+modalities or moving the missing-rate slider never decodes or re-reads the media again: only an
+edited transcript is re-embedded (milliseconds), and only the text modality changes.
+The `/analyze` endpoint and `python -m msa_demo analyze` call `analyze_input`, the same path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from .analysis import analyze_features
+from .asr import Transcript
+from .features.spec import MODALITIES, TEXT_DIM
+from .features.types import ModalityFeatures
+from .pipeline import FeaturePipeline
+from .zoo import ModelZoo
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Extracted:
+    """What the explanation and the figures need about one input (live or from a corpus cache)."""
+
+    features: dict[str, ModalityFeatures]
+    transcript: str = ""
+    words: list = field(default_factory=list)  # asr.Word with times; empty for typed/edited text
+    notices: list[str] = field(default_factory=list)
+    keyframe: np.ndarray | None = None
+    landmarks: np.ndarray | None = None
+    media_path: str | None = None
+    source: str = "live"  # "live" or "mosi/test/<id>" for a corpus sample
+
+
+def extract_input(pipeline: FeaturePipeline, path: str | None, transcript: str | None = None,
+                  progress: Progress | None = None) -> Extracted:
+    """media and/or typed text -> Extracted. Raises MediaError for unusable input."""
+    typed = (transcript or "").strip() or None
+    bundle = pipeline.extract(path, transcript=typed, progress=progress)
+    spoken = bundle.transcript
+    return Extracted(
+        features={m: bundle.modality(m) for m in MODALITIES},
+        transcript=getattr(spoken, "text", "") or "",
+        words=list(getattr(spoken, "words", []) or []),
+        notices=list(bundle.notices),
+        keyframe=bundle.keyframe,
+        landmarks=bundle.keyframe_landmarks,
+        media_path=path,
+    )
+
+
+def with_transcript(pipeline: FeaturePipeline, extracted: Extracted, text: str) -> Extracted:
+    """The same input with an edited transcript: re-embed the text only; audio and visual are kept.
+
+    Edited text has no word times (they belonged to the words Whisper heard)."""
+    text = " ".join((text or "").split())
+    if text == extracted.transcript:
+        return extracted
+    notices = [n for n in extracted.notices if not _about_text(n)]
+    if not text:
+        features = ModalityFeatures.absent(TEXT_DIM)
+        notices.append("transcript cleared: text modality off")
+    else:
+        featurizer = pipeline.text_featurizer()
+        if featurizer is None:
+            features = ModalityFeatures.absent(TEXT_DIM)
+            notices.append("text encoder unavailable: text modality off")
+        else:
+            features = featurizer.encode(Transcript.typed(text).text)
+    return replace(extracted, features={**extracted.features, "text": features}, transcript=text,
+                   words=[], notices=notices)
+
+
+def explain(extracted: Extracted, zoo: ModelZoo, model_name: str, *, present=None,
+            rate: float = 0.0, seed: int = 0) -> dict:
+    """The analysis JSON for one model, with what is off about the input and the model."""
+    model = zoo.get(model_name)
+    notices = list(extracted.notices)
+    if zoo.notice(model_name):
+        notices.append(zoo.notice(model_name))
+    result = analyze_features(extracted.features, model, transcript=extracted.transcript,
+                              notices=notices, present=present, rate=rate, seed=seed)
+    result["model"] = model_name
+    result["trained"] = zoo.card(model_name) is not None
+    return result
+
+
+def analyze_input(pipeline: FeaturePipeline, zoo: ModelZoo, path: str | None, transcript: str | None,
+                  model_name: str, progress: Progress | None = None) -> dict:
+    """media file and/or transcript -> the analysis JSON (the `/analyze` endpoint and the CLI)."""
+    return explain(extract_input(pipeline, path, transcript, progress), zoo, model_name)
+
+
+def _about_text(notice: str) -> bool:
+    """Notices that an edited transcript makes stale (they were about the old text)."""
+    lowered = notice.lower()
+    return "text modality" in lowered or "whisper" in lowered or "transcript" in lowered

@@ -1,0 +1,47 @@
+"""The Gradio app: Live, Compare, Error analysis and Models tabs, plus the `/analyze` endpoint.
+
+The UI holds no model or feature logic: it calls the pipeline (media -> features), the session
+(features -> explanation) and the figures, and shows what comes back. Every error a user can cause is
+shown as a message, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from . import texts
+from .api import build_api
+from .compare import build_compare_tab
+from .context import AppContext
+from .errors_tab import mount_error_tab
+from .live import build_live_tab
+from .models_tab import build_models_tab
+from .status import status_markdown
+from .style import CSS
+
+__all__ = ["AppContext", "CSS", "build_demo"]
+
+
+def build_demo(ctx: AppContext | None = None) -> gr.Blocks:
+    """The page for one shared context (pipeline + models), queue configured for concurrent users:
+    extraction runs at most 2 at a time (CPU-bound), re-scoring from cached features is cheap."""
+    ctx = ctx or AppContext.create()
+    with gr.Blocks(title=texts.TITLE) as demo:
+        gr.Markdown(f"# {texts.TITLE}\n{texts.INTRO}")
+        status = gr.Markdown(elem_id="status")
+        with gr.Tabs() as tabs:
+            with gr.Tab("Live", id="live"):
+                live = build_live_tab(ctx)
+            with gr.Tab("Compare", id="compare") as compare_tab:
+                compare_outputs, compare_refresh = build_compare_tab(ctx, live.state)
+            with gr.Tab("Error analysis", id="errors"):
+                mount_error_tab(ctx, live, tabs)
+            with gr.Tab("Models", id="models") as models_tab:
+                models_outputs, models_choice, models_refresh = build_models_tab(ctx)
+        build_api(ctx)
+        compare_tab.select(compare_refresh, live.state, compare_outputs)
+        models_tab.select(models_refresh, models_choice, models_outputs)
+        demo.load(lambda: status_markdown(ctx), None, status)
+    demo.queue(default_concurrency_limit=8, max_size=64)
+    demo.msa_css = CSS  # launch(css=demo.msa_css): Gradio 6 takes the stylesheet at launch
+    return demo

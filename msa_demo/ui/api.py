@@ -1,0 +1,66 @@
+"""Named endpoints for gradio_client, on hidden components (they are not part of the page):
+
+- `/analyze` (media file or None, transcript or "", model name) -> the analysis JSON
+  (`msa_demo.session.analyze_input`, the same as `python -m msa_demo analyze --json`);
+- `/features` (video, audio, transcript) -> (feature summary, notices), kept from the first page.
+
+User errors come back as a gradio error with the message (gradio_client raises it), never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+
+from ..errors import MediaError
+from ..session import analyze_input
+from . import texts
+from .context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def build_api(ctx: AppContext) -> None:
+    with gr.Group(visible=False):
+        media = gr.File(label="media", type="filepath")
+        transcript = gr.Textbox(label="transcript")
+        model = gr.Textbox(label="model", value="midg")
+        result = gr.JSON(label="analysis")
+        video, audio = gr.File(type="filepath"), gr.File(type="filepath")
+        summary, notices = gr.JSON(), gr.Markdown()
+        analyze_button, features_button = gr.Button(), gr.Button()
+
+    def analyze(path, text, name):
+        name = (name or "").strip() or "midg"
+        if name not in ctx.zoo.names():
+            raise gr.Error(f"unknown model '{name}'; choose one of {', '.join(ctx.zoo.names())}")
+        if not path and not (text or "").strip():
+            raise gr.Error("give a media file, a transcript, or both")
+        try:
+            return analyze_input(ctx.pipeline, ctx.zoo, path, text, name)
+        except MediaError as exc:
+            raise gr.Error(f"Cannot use this input: {exc}") from None
+        except Exception:
+            log.exception("/analyze failed")
+            raise gr.Error(texts.GENERIC_ERROR) from None
+
+    def features(video_path, audio_path, text, progress=gr.Progress()):
+        path = video_path or audio_path
+        if not path and not (text or "").strip():
+            return {}, "Give a video, an audio file or some text."
+        try:
+            bundle = ctx.pipeline.extract(path, transcript=text or None,
+                                          progress=lambda f, desc: progress(f, desc=desc))
+        except MediaError as exc:
+            return {}, f"**Cannot use this input:** {exc}"
+        except Exception:
+            log.exception("feature extraction failed")
+            return {}, texts.GENERIC_ERROR
+        summary = bundle.summary()
+        return summary, "\n".join(f"- {n}" for n in summary["notices"]) or "- all three modalities read"
+
+    analyze_button.click(analyze, [media, transcript, model], result, api_name="analyze",
+                         concurrency_id="extract", concurrency_limit=2)
+    features_button.click(features, [video, audio, transcript], [summary, notices], api_name="features",
+                          concurrency_id="extract", concurrency_limit=2)

@@ -1,0 +1,54 @@
+"""The Compare tab: every model on the cached input of the Live tab, side by side."""
+
+from __future__ import annotations
+
+import logging
+
+import gradio as gr
+import pandas as pd
+
+from ..figures import compare_contributions_figure, compare_routing_figure
+from ..session import explain
+from . import texts
+from .context import AppContext
+
+log = logging.getLogger(__name__)
+COLUMNS = ["model", "trained", "score", "polarity", "baseline", "text", "audio", "visual"]
+
+
+def compare_all(ctx: AppContext, extracted) -> tuple[dict[str, dict], pd.DataFrame]:
+    results = {name: explain(extracted, ctx.zoo, name) for name in ctx.zoo.names()}
+    rows = [[name, "yes" if r["trained"] else "no (random)", round(r["score"], 3), r["polarity"],
+             round(r["baseline"], 3), *(round(r["contributions"][m], 3) for m in ("text", "audio", "visual"))]
+            for name, r in results.items()]
+    return results, pd.DataFrame(rows, columns=COLUMNS)
+
+
+def build_compare_tab(ctx: AppContext, state: gr.State):
+    """Returns (components to refresh, refresh function) so the caller can hook tab selection."""
+    gr.Markdown(texts.COMPARE, elem_classes=["msa-caption"])
+    note = gr.Markdown(texts.COMPARE_EMPTY, elem_id="compare-note")
+    button = gr.Button("Compare the six models", variant="primary", elem_id="compare")
+    table = gr.Dataframe(headers=COLUMNS, interactive=False, elem_id="compare-table",
+                         label="Score and Shapley contributions per model")
+    contributions = gr.Plot(label="Contributions per model", elem_id="compare-contributions")
+    routing = gr.Plot(label="Routing per model", elem_id="compare-routing")
+    gr.Markdown(texts.ROUTING, elem_classes=["msa-caption"])
+
+    def refresh(extracted):
+        if extracted is None:
+            return texts.COMPARE_EMPTY, None, None, None
+        try:
+            results, frame = compare_all(ctx, extracted)
+        except Exception:
+            log.exception("comparison failed")
+            return texts.GENERIC_ERROR, None, None, None
+        untrained = [n for n, r in results.items() if not r["trained"]]
+        source = "the live input" if extracted.source == "live" else f"cached sample {extracted.source}"
+        warn = f" ⚠ untrained (random weights): {', '.join(untrained)}." if untrained else ""
+        text = (f"Input: {source} · transcript: “{extracted.transcript or '(none)'}”.{warn}")
+        return text, frame, compare_contributions_figure(results), compare_routing_figure(results)
+
+    outputs = [note, table, contributions, routing]
+    button.click(refresh, [state], outputs)
+    return outputs, refresh

@@ -1,0 +1,29 @@
+"""Every sentence the page shows, in one place (so the wording is consistent and easy to review)."""
+
+TITLE = "msa-demo · multimodal sentiment analysis"
+INTRO = (
+    "Record yourself (webcam + mic), upload a clip or an audio file, or just type a sentence. "
+    "Whisper writes the transcript (edit it and press **Re-analyse**), MediaPipe reads the face, "
+    "librosa the voice; a sentiment model scores the result on **−3 (very negative) … +3 (very "
+    "positive)** and the panels below explain the score."
+)
+NO_INPUT = "Record or upload a clip or an audio file, or type a sentence, then press **Analyse**."
+GENERIC_ERROR = "Something went wrong on our side while analysing this input. It has been logged; please try another input."
+CONTRIBUTIONS = (
+    "Exact Shapley values over the 8 on/off combinations of text, audio and visual (one batched "
+    "pass). **Baseline** = the model's score with every modality switched off (the empty input); "
+    "baseline + the three contributions = the score. A modality the input lacks contributes exactly 0."
+)
+ROUTING = (
+    "**Routing, not attribution.** These are the model's internal gates / expert shares / attention "
+    "weights: where it sent its computation for this input. They do not measure how much a modality "
+    "moved the score; the contributions above do."
+)
+ROBUSTNESS = (
+    "Switch modalities off or drop a share of the time steps (frames, audio frames, tokens; the same "
+    "steps for the same slider position) and the model re-scores at once from the cached features: "
+    "nothing is re-extracted."
+)
+COMPARE = "All six models on the input last analysed in the **Live** tab (or opened from **Error analysis**)."
+COMPARE_EMPTY = "Analyse something in the **Live** tab first; the comparison uses its features."
+UNTRAINED = "untrained (random weights): its scores mean nothing"
