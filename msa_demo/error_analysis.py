@@ -146,7 +146,8 @@ def run_split(model, cache_root: str | Path, corpus: str, split: str, *, name: s
         done += n
     if len(parts) == 1:
         return parts[0]
-    table = _sorted(pd.concat([p.table for p in parts], ignore_index=True))
+    table = pd.concat([p.table for p in parts], ignore_index=True)
+    table = _sorted(table[[c for c in COLUMNS if c in table]])
     return SplitResult(name, corpus, split, _drop_empty_unimodal(table),
                        {c: m for p in parts for c, m in p.metrics.items()}, parts[0].unimodal_source,
                        time.perf_counter() - start, [n for p in parts for n in p.notes])
@@ -221,9 +222,8 @@ def unimodal_predictions(model, batch, out: dict[str, np.ndarray]) -> tuple[np.n
 def modality_conflict(unimodal: np.ndarray) -> np.ndarray:
     """[N] True where the available (non-NaN) unimodal predictions disagree in sign: one says
     positive, another negative. Exactly 0 takes no side; one modality cannot conflict."""
-    unimodal = np.asarray(unimodal, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        return (np.nan_to_num(unimodal, nan=0.0) > 0).any(1) & (np.nan_to_num(unimodal, nan=0.0) < 0).any(1)
+    signs = np.sign(np.nan_to_num(np.asarray(unimodal, dtype=np.float64), nan=0.0))
+    return (signs > 0).any(1) & (signs < 0).any(1)
 
 
 def build_table(rows: list[dict], corpus: str, pred: np.ndarray, unimodal: np.ndarray,
