@@ -16,18 +16,20 @@ SEEDS = (1111, 1112, 1113)
 @dataclass
 class TrainConfig:
     corpora: list[str] = field(default_factory=lambda: ["mosi", "meld", "ravdess", "fer2013"])
-    max_epochs: int = 30
-    samples_per_epoch: int = 8192  # drawn with the balanced sampler, each corpus equally often
+    max_epochs: int = 24
+    samples_per_epoch: int = 4096  # drawn with the balanced sampler, each corpus equally often
     batch_size: int = 64
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    patience: int = 6  # epochs without a better val/loss before stopping
+    patience: int = 5  # epochs without a better val/loss before stopping
     modality_dropout: float = 0.2  # whole-modality dropout per present modality
     max_missing_rate: float = 0.9  # LNLN frame/token drop: r ~ U(0, max) …
     p_complete: float = 0.5  # … reset to 0 for this share of samples and modalities
     composites: int = 2048  # synthetic tri-modal training examples (0 = none)
     limit_per_corpus: int | None = None  # for smoke tests: first N items of each corpus and split
     num_workers: int = 0
+    threads: int = 1  # torch CPU threads per run: the tensors are small, so extra threads only cost;
+    # parallel runs (training.sweep --jobs) use the other cores
     model: dict = field(default_factory=dict)
 
     @classmethod

@@ -48,6 +48,7 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
           out: str | Path = "runs", accelerator: str = "auto", devices="auto", num_nodes: int = 1,
           progress: bool = True) -> dict:
     import lightning as L
+    import torch
     from lightning.pytorch.callbacks import EarlyStopping
     from torch.utils.data import DataLoader
 
@@ -58,6 +59,8 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
     from .module import MSALightning
 
     started = time.perf_counter()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     L.seed_everything(seed, workers=True, verbose=False)
     train_set = load_examples(cache_root, cfg.corpora, "train", cfg.limit_per_corpus)
     valid_set = load_examples(cache_root, cfg.corpora, "valid", cfg.limit_per_corpus)

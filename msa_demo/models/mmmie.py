@@ -21,7 +21,7 @@ What we built (METHODS.md §5.3):
 Where we chose (paper body unavailable): InfoNCE (not MMILB) for MI maximisation; a variational
 bottleneck (not CLUB, which needs MMIM's second optimiser) for MI minimisation; the fusion token
 readout. Loss weights: `w_mi_max` 0.1 as MMIM's alpha; `w_mi_min` 1e-3, the usual VIB beta, because
-the KL is summed over d = 128 dimensions per token (about 30 nats at initialisation).
+the KL is summed over the d (default 64) dimensions of each token.
 """
 
 from __future__ import annotations
