@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -21,10 +23,10 @@ SCALE = 3.2  # axis range: the valence scale -3..3 and a margin
 
 
 def _jitter(table: pd.DataFrame) -> np.ndarray:
-    """Sideways spread for class-labelled rows only, the same on every redraw."""
-    rng = np.random.default_rng(0)
-    spread = rng.uniform(-JITTER, JITTER, len(table))
-    return np.where(table["corpus"].isin(REGRESSION_CORPORA), 0.0, spread)
+    """Sideways spread for class-labelled rows only, fixed per item id (a point stays put when
+    the filters change)."""
+    unit = np.array([zlib.crc32(str(i).encode()) for i in table["id"]], dtype=np.float64) / 2**32
+    return np.where(table["corpus"].isin(REGRESSION_CORPORA), 0.0, (2 * unit - 1) * JITTER)
 
 
 def scatter_pred_vs_label(table: pd.DataFrame, title: str = "") -> go.Figure:
