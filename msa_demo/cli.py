@@ -1,4 +1,6 @@
 """`python -m msa_demo features PATH [--transcript TEXT] [--json]`: the feature path, from a shell.
+`python -m msa_demo analyze [PATH] [--transcript TEXT] [--model NAME] [--json]`: score + explanation
+(the same JSON as the app's `/analyze` endpoint; PATH may be left out when --transcript is given).
 
 Exits 0 whenever some modality could be read (what is off is in `notices`); exits 2 with a
 one-line reason only when the input is unusable.
@@ -22,11 +24,23 @@ def main(argv: list[str] | None = None) -> int:
     features.add_argument("--json", action="store_true", help="print one JSON object")
     features.add_argument("--whisper-model", default=None, help="Whisper name (base, small…) or checkpoint path")
     features.add_argument("--max-seconds", type=float, default=None, help="analyse at most this much (default 60)")
+    analyze = commands.add_parser("analyze", help="score one input and explain the score")
+    analyze.add_argument("path", nargs="?", default=None, help="video, audio or image file (optional with --transcript)")
+    analyze.add_argument("--transcript", default=None, help="use this text instead of Whisper")
+    analyze.add_argument("--model", default="midg", help="late_fusion, early_fusion, midg, derl, misr or mmmie")
+    analyze.add_argument("--checkpoints", default=None, help="folder of <model>.safetensors (default: the repo's checkpoints/)")
+    analyze.add_argument("--json", action="store_true", help="print one JSON object")
+    analyze.add_argument("--whisper-model", default=None, help="Whisper name (base, small…) or checkpoint path")
+    analyze.add_argument("--max-seconds", type=float, default=None, help="analyse at most this much (default 60)")
     args = parser.parse_args(argv)
+    if args.command == "analyze":
+        if args.path is None and not (args.transcript or "").strip():
+            parser.error("analyze needs a PATH, a --transcript, or both")
+        return _analyze(args)
     return _features(args)
 
 
-def _features(args) -> int:
+def _pipeline(args):
     from .pipeline import FeaturePipeline
 
     options = {}
@@ -34,7 +48,39 @@ def _features(args) -> int:
         options["whisper_model"] = args.whisper_model
     if args.max_seconds:
         options["max_seconds"] = args.max_seconds
-    pipeline = FeaturePipeline(**options)
+    return FeaturePipeline(**options)
+
+
+def _analyze(args) -> int:
+    from pathlib import Path
+
+    from .models import list_models
+    from .session import analyze_input
+    from .zoo import ModelZoo
+
+    if args.model not in list_models():
+        print(f"error: unknown model '{args.model}' (known: {', '.join(list_models())})", file=sys.stderr)
+        return 2
+    root = args.checkpoints or Path(__file__).resolve().parents[1] / "checkpoints"
+    try:
+        result = analyze_input(_pipeline(args), ModelZoo(root), args.path, args.transcript, args.model)
+    except MediaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result) if args.json else _human_analysis(result))
+    return 0
+
+
+def _human_analysis(r: dict) -> str:
+    lines = [f"{r['model']}: score {r['score']:+.3f} ({r['polarity']}), baseline {r['baseline']:+.3f}",
+             "contributions: " + ", ".join(f"{m} {v:+.3f}" for m, v in r["contributions"].items()),
+             "subsets: " + ", ".join(f"{k} {v:+.2f}" for k, v in r["subsets"].items()),
+             f"transcript: {r['transcript'] or '(none)'}"]
+    return "\n".join(lines + [f"notice: {n}" for n in r["notices"]])
+
+
+def _features(args) -> int:
+    pipeline = _pipeline(args)
     try:
         bundle = pipeline.extract(args.path, transcript=args.transcript)
     except MediaError as exc:

@@ -79,3 +79,12 @@ def generated(tmp_path_factory) -> dict[str, Path]:
     files["text_as_mp4"].write_text("this is not a video\n" * 50)
     files["unsupported"].write_text("hello")
     return files
+
+
+@pytest.fixture(scope="session")
+def app_server(tiny_whisper, tmp_path_factory):
+    """One `python app.py` for the app tests (test_app_server.py, test_browser.py), stopped at the end."""
+    from app_server import running_app
+
+    with running_app(tmp_path_factory.mktemp("app"), {"MSA_WHISPER_MODEL": str(tiny_whisper)}) as url:
+        yield url

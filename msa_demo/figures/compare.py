@@ -12,7 +12,8 @@ PRIMARY_ROUTING = ("modality_weights", "expert_gates", "expert_importance", "poe
 
 
 def compare_contributions_figure(results: dict[str, dict]) -> go.Figure:
-    """Stacked Shapley contributions per model (from its baseline), the score as a diamond."""
+    """Shapley contributions per model side by side (deltas from that model's baseline), the score as a
+    diamond."""
     models = list(results)
     fig = go.Figure()
     for m, colour in MODALITY_COLOURS.items():
@@ -21,11 +22,9 @@ def compare_contributions_figure(results: dict[str, dict]) -> go.Figure:
     fig.add_trace(go.Scatter(x=models, y=[results[k]["score"] for k in models], mode="markers+text",
                              name="score", marker={"symbol": "diamond", "size": 12, "color": "#222"},
                              text=[f"{results[k]['score']:+.2f}" for k in models], textposition="top center"))
-    fig.add_trace(go.Scatter(x=models, y=[results[k]["baseline"] for k in models], mode="markers",
-                             name="baseline", marker={"symbol": "line-ew-open", "size": 22, "color": "#888"}))
-    fig.update_layout(barmode="relative")
+    fig.update_layout(barmode="group")
     fig.update_yaxes(title="contribution / score", zeroline=True, zerolinecolor="#888")
-    fig = compact(fig, "Contributions (bars, relative to each model's baseline) and score (◆)", height=360)
+    fig = compact(fig, "Shapley contributions per model (bars) and its score (◆)", height=360)
     fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.12})
     return fig
 
@@ -38,9 +37,11 @@ def compare_routing_figure(results: dict[str, dict]) -> go.Figure:
         routing, axes = results[k].get("routing", {}), results[k].get("routing_axes", {})
         name = next((n for n in PRIMARY_ROUTING if n in routing), None)
         if name is None:
-            fig.add_annotation(text="no routing", showarrow=False, x=0.5, y=0.5,
-                               xref=f"x{i if i > 1 else ''} domain", yref=f"y{i if i > 1 else ''} domain",
-                               font={"color": "#999"})
+            domain = fig.layout[f"xaxis{i if i > 1 else ''}"].domain
+            fig.add_annotation(text="no routing<br>(plain fusion)", showarrow=False, x=sum(domain) / 2, y=0.5,
+                               xref="paper", yref="paper", font={"color": "#999"})
+            fig.update_xaxes(visible=False, row=1, col=i)
+            fig.update_yaxes(visible=False, row=1, col=i)
             continue
         labels = axes[name]["axes"][0]
         fig.add_trace(go.Bar(x=labels, y=routing[name], marker_color="#6F7FB3",

@@ -18,7 +18,7 @@ def subsets_figure(result: dict) -> go.Figure:
     fig = go.Figure(go.Bar(x=scores, y=labels, orientation="h", marker_color=colours,
                            text=[f"{s:+.2f}" for s in scores], textposition="outside", cliponaxis=False))
     fig.add_vline(x=result["baseline"], line_dash="dot", line_color="#666",
-                  annotation_text="baseline", annotation_position="top")
+                  annotation_text="baseline", annotation_position="bottom")
     span = max(1.0, *(abs(s) for s in scores + [result["baseline"]])) + 0.5
     fig.update_xaxes(range=[-span, span], title="score with only these modalities on")
     fig.update_yaxes(autorange="reversed")

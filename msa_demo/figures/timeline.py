@@ -27,6 +27,7 @@ def timeline_figure(features: Mapping[str, ModalityFeatures], words: Sequence = 
     fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04,
                         row_heights=[0.12, 0.44, 0.22, 0.22],
                         subplot_titles=["words", f"top {top} facial blendshapes", "pitch (Hz)", "energy (dB)"])
+    fig.update_annotations(font_size=12, x=0.0, xanchor="left")  # the subplot titles, left-aligned
     _words(fig, words)
     if has_face:
         _blendshapes(fig, visual, top)
@@ -35,7 +36,6 @@ def timeline_figure(features: Mapping[str, ModalityFeatures], words: Sequence = 
     fig.update_yaxes(visible=False, row=1, col=1)
     fig.update_yaxes(range=[0, 1], row=2, col=1)
     fig.update_xaxes(title="seconds", row=4, col=1)
-    fig.update_annotations(font_size=12, x=0.01, xanchor="left")
     fig = compact(fig, "Timeline", height=520)
     fig.update_layout(showlegend=True, legend={"orientation": "v", "x": 1.01, "y": 0.75, "font": {"size": 11}})
     return fig
@@ -73,9 +73,9 @@ def _voice(fig: go.Figure, audio: ModalityFeatures) -> None:
 def _words(fig: go.Figure, words: Sequence) -> None:
     timed = [w for w in words if np.isfinite(getattr(w, "start", np.nan))]
     if not timed:
-        fig.add_annotation(text="no word times (typed or edited transcript)", x=0.5, y=0.5,
-                           xref="x domain", yref="y domain", showarrow=False,
-                           font={"size": 11, "color": "#999"}, row=1, col=1)
+        domain = fig.layout.yaxis.domain
+        fig.add_annotation(text="no word times (typed or edited transcript)", x=0.5, xref="paper",
+                           y=sum(domain) / 2, yref="paper", showarrow=False, font={"size": 11, "color": "#999"})
         return
     mids = [(w.start + w.end) / 2 for w in timed]
     levels = [i % 2 for i in range(len(timed))]  # alternate rows so neighbours do not overlap

@@ -41,7 +41,11 @@ def build_demo(ctx: AppContext | None = None) -> gr.Blocks:
         build_api(ctx)
         compare_tab.select(compare_refresh, live.state, compare_outputs)
         models_tab.select(models_refresh, models_choice, models_outputs)
-        demo.load(lambda: status_markdown(ctx), None, status)
+        # the banner follows the background warm-up until it has finished, then stops polling
+        poll = gr.Timer(2.0)
+        poll.tick(lambda: (status_markdown(ctx), gr.Timer(active=ctx.status is None)), None, [status, poll],
+                  show_progress="hidden")
+        demo.load(lambda: status_markdown(ctx), None, status, show_progress="hidden")
     demo.queue(default_concurrency_limit=8, max_size=64)
     demo.msa_css = CSS  # launch(css=demo.msa_css): Gradio 6 takes the stylesheet at launch
     return demo

@@ -28,7 +28,8 @@ def build_compare_tab(ctx: AppContext, state: gr.State):
     """Returns (components to refresh, refresh function) so the caller can hook tab selection."""
     gr.Markdown(texts.COMPARE, elem_classes=["msa-caption"])
     note = gr.Markdown(texts.COMPARE_EMPTY, elem_id="compare-note")
-    button = gr.Button("Compare the six models", variant="primary", elem_id="compare")
+    with gr.Row():
+        button = gr.Button("Compare again", size="sm", scale=0, elem_id="compare")
     table = gr.Dataframe(headers=COLUMNS, interactive=False, elem_id="compare-table",
                          label="Score and Shapley contributions per model")
     contributions = gr.Plot(label="Contributions per model", elem_id="compare-contributions")

@@ -43,16 +43,17 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
     state = gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
-            video = gr.Video(sources=["webcam", "upload"], include_audio=True, height=260,
+            video = gr.Video(sources=["webcam", "upload"], include_audio=True, height=260, elem_id="video",
                              label="Video: record with webcam + mic, or upload")
-            audio = gr.Audio(sources=["microphone", "upload"], type="filepath",
+            audio = gr.Audio(sources=["microphone", "upload"], type="filepath", elem_id="audio",
                              label="…or audio only: microphone or file")
-            transcript = gr.Textbox(label="Transcript", lines=2, elem_id="transcript",
+            transcript = gr.Textbox(label="Transcript (edit it, then Re-analyse: audio and face are kept)",
+                                    lines=2, elem_id="transcript",
                                     placeholder="Whisper fills this in; edit it, or type a sentence to analyse text only")
             model = gr.Dropdown(names, value=default, label="Model", elem_id="model")
             with gr.Row():
                 analyse = gr.Button("Analyse", variant="primary", elem_id="analyse")
-                reanalyse = gr.Button("Re-analyse with this transcript", elem_id="reanalyse")
+                reanalyse = gr.Button("Re-analyse", elem_id="reanalyse")
         with gr.Column(scale=3, min_width=360):
             score = gr.HTML(message_html(texts.NO_INPUT), elem_id="score")
             notices = gr.Markdown(elem_id="notices")

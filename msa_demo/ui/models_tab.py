@@ -27,9 +27,8 @@ def overview(ctx: AppContext) -> pd.DataFrame:
         path = ctx.zoo.checkpoint_path(name)
         rows.append({"model": name,
                      "checkpoint": path.name if card and path else "none: random weights",
-                     "seed": card.get("seed") if card else None,
-                     "parameters": card.get("parameters") if card else sum(
-                         p.numel() for p in ctx.zoo.get(name).parameters()),
+                     "seed": card.get("seed") if card else "",
+                     "parameters": f"{sum(p.numel() for p in ctx.zoo.get(name).parameters()):,}",
                      "corpora": ", ".join(c.get("name", "?") for c in card.get("corpora", [])) if card else "",
                      "created": card.get("created", "") if card else ""})
     return pd.DataFrame(rows)
@@ -38,7 +37,8 @@ def overview(ctx: AppContext) -> pd.DataFrame:
 def card_view(ctx: AppContext, name: str) -> tuple[str, pd.DataFrame, dict]:
     card = ctx.zoo.card(name)
     if card is None:
-        return f"**{name}**: {ctx.zoo.notice(name)}", pd.DataFrame(columns=["metric", "value"]), {}
+        return (f"**{name}**: {ctx.zoo.notice(name)}", pd.DataFrame(columns=["metric", "value"]),
+                {"checkpoint": None, "notice": ctx.zoo.notice(name)})
     metrics = flatten(card.get("metrics", {}))
     header = (f"**{name}** · seed {card.get('seed')} · {card.get('parameters', 0):,} parameters · "
               f"feature spec `{card.get('feature_spec_id')}` · commit `{str(card.get('git_commit'))[:12]}`")

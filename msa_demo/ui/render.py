@@ -33,7 +33,8 @@ def message_html(text: str, kind: str = "info") -> str:
 
 
 def notices_markdown(result: dict) -> str:
-    notices = result.get("notices", [])
+    """What is off about this input (the untrained-model notice is already in the score box)."""
+    notices = [n for n in result.get("notices", []) if "untrained (random weights)" not in n]
     if not notices:
         return "✓ all three modalities read"
     return "\n".join(f"- ⚠ {n}" for n in notices)

@@ -9,7 +9,7 @@ def status_markdown(ctx: AppContext) -> str:
     lines = []
     status = ctx.status
     if status is None:
-        lines.append("⏳ models are loading in the background; the first analysis may take a little longer.")
+        lines.append("Loading the extractors and models in the background; the first analysis may take longer.")
     else:
         if status.get("asr"):
             lines.append(f"⚠ speech recognition unavailable ({status['asr']}): type the transcript.")

@@ -7,7 +7,7 @@ INTRO = (
     "librosa the voice; a sentiment model scores the result on **−3 (very negative) … +3 (very "
     "positive)** and the panels below explain the score."
 )
-NO_INPUT = "Record or upload a clip or an audio file, or type a sentence, then press **Analyse**."
+NO_INPUT = "Record or upload a clip or an audio file, or type a sentence, then press <b>Analyse</b>."
 GENERIC_ERROR = "Something went wrong on our side while analysing this input. It has been logged; please try another input."
 CONTRIBUTIONS = (
     "Exact Shapley values over the 8 on/off combinations of text, audio and visual (one batched "
@@ -24,6 +24,7 @@ ROBUSTNESS = (
     "steps for the same slider position) and the model re-scores at once from the cached features: "
     "nothing is re-extracted."
 )
-COMPARE = "All six models on the input last analysed in the **Live** tab (or opened from **Error analysis**)."
+COMPARE = ("All six models on the input last analysed in the **Live** tab (or opened from **Error "
+           "analysis**), compared when this tab opens.")
 COMPARE_EMPTY = "Analyse something in the **Live** tab first; the comparison uses its features."
 UNTRAINED = "untrained (random weights): its scores mean nothing"

@@ -1,0 +1,123 @@
+"""A person's path through the page, in headless Chromium: upload a clip, analyse, read the score and
+the charts, visit every tab; one screenshot per tab goes to a folder the test prints.
+
+Needs Debian's chromium + chromedriver (`apt-get install -y chromium chromium-driver`) and the
+`selenium` package; nothing downloads a browser. Skips with the reason when either is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import MOSI_CLIPS
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+CLIP = MOSI_CLIPS / "0h-zjBukYpk_24.mp4"  # "I mean that was impressive", labelled +2.6
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.is_file() or not CHROMEDRIVER.is_file(),
+                       reason="needs /usr/bin/chromium and /usr/bin/chromedriver "
+                              "(apt-get install -y chromium chromium-driver)"),
+    pytest.mark.skipif(not CLIP.is_file(), reason=f"{CLIP} is absent"),
+]
+selenium = pytest.importorskip("selenium", reason="needs the selenium package (pip install selenium)")
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+SCORE = re.compile(r"[+-]\d\.\d\d")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--mute-audio"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("MSA_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
+def _wait(driver, condition, timeout=90.0, what="the page"):
+    return WebDriverWait(driver, timeout, poll_frequency=0.25).until(
+        lambda d: condition(d), message=f"timed out waiting for {what}")
+
+
+def _screenshot(driver, path: Path) -> None:
+    """The whole page, not just the window."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, min(max(height, 1000), 6000))
+    driver.execute_script("window.scrollTo(0, 0)")
+    time.sleep(0.5)
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1400, 1000)
+
+
+def _open_tab(driver, name: str) -> None:
+    tab = _wait(driver, lambda d: next((b for b in d.find_elements(By.CSS_SELECTOR, "button[role=tab]")
+                                        if b.text.strip() == name and b.is_displayed()), None),
+                what=f"the {name} tab")
+    tab.click()
+
+
+def _plots(driver, elem_id: str) -> int:
+    return len(driver.find_elements(By.CSS_SELECTOR, f"#{elem_id} .js-plotly-plot"))
+
+
+def test_upload_analyse_and_visit_every_tab(app_server, browser, shots):
+    d = browser
+    d.get(app_server)
+    _wait(d, lambda d: d.find_elements(By.ID, "analyse"), what="the Analyse button")
+
+    # upload: switch the video input from webcam to file upload, then give it the clip
+    d.find_element(By.CSS_SELECTOR, "#video button[aria-label='Upload file']").click()
+    upload = _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#video input[type=file]"), what="the file input")
+    upload[0].send_keys(str(CLIP))
+    _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#video video[src]"), what="the uploaded clip")
+    time.sleep(1.0)  # the upload event clears the transcript; type after it
+    d.find_element(By.CSS_SELECTOR, "#transcript textarea").send_keys("i mean that was impressive")
+    d.find_element(By.ID, "analyse").click()
+
+    score = _wait(d, lambda d: SCORE.search(d.find_element(By.ID, "score").text), timeout=120,
+                  what="the score")
+    assert score
+    for chart in ("contributions", "routing", "subsets", "timeline"):
+        _wait(d, lambda d: _plots(d, chart), what=f"the {chart} chart")
+    _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#keyframe img"), what="the keyframe")
+    assert "contribution" in d.find_element(By.ID, "modality-table").text
+    _screenshot(d, shots / "1-live.png")
+
+    _open_tab(d, "Compare")
+    _wait(d, lambda d: "mmmie" in d.find_element(By.ID, "compare-table").text, what="the comparison table")
+    _wait(d, lambda d: _plots(d, "compare-contributions") and _plots(d, "compare-routing"),
+          what="the comparison charts")
+    _screenshot(d, shots / "2-compare.png")
+
+    _open_tab(d, "Error analysis")
+    time.sleep(1.5)
+    _screenshot(d, shots / "3-errors.png")
+
+    _open_tab(d, "Models")
+    _wait(d, lambda d: "mmmie" in d.find_element(By.ID, "models-overview").text, what="the models table")
+    _screenshot(d, shots / "4-models.png")
+    assert sorted(p.name for p in shots.glob("*.png"))[:4] == ["1-live.png", "2-compare.png", "3-errors.png",
+                                                               "4-models.png"]
