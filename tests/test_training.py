@@ -99,6 +99,18 @@ def test_evaluate_and_report_on_tiny_caches(tiny_caches, tmp_path):
     eval_path = tmp_path / "eval.jsonl"
     assert evaluate_main(["--runs", str(tmp_path / "runs"), "--cache-root", str(tiny_caches),
                           "--corpora", "mosi,ravdess,fer2013", "--out", str(eval_path)]) == 0
+    # domain generalisation: trained without MOSI, tested on MOSI
+    dg_cfg = TrainConfig(corpora=["ravdess", "fer2013"], max_epochs=1, samples_per_epoch=16, batch_size=8,
+                         composites=0)
+    train("early_fusion", dg_cfg, seed=1111, cache_root=tiny_caches, out=tmp_path / "runs-dg", progress=False)
+    dg_path = tmp_path / "eval-dg.jsonl"
+    assert evaluate_main(["--runs", str(tmp_path / "runs-dg"), "--cache-root", str(tiny_caches),
+                          "--corpora", "mosi", "--out", str(dg_path)]) == 0
+    assert report_main(["--eval", str(eval_path), str(dg_path), "--out", str(tmp_path / "reports")]) == 0
+    all_rows = json.loads((tmp_path / "reports" / "metrics.json").read_text())
+    unseen = [r for r in all_rows if r["setting"] == "unseen corpus"]
+    assert unseen and {r["corpus"] for r in unseen} == {"mosi"} and {r["n_seeds"] for r in unseen} == {1}
+    assert "Domain generalisation" in (tmp_path / "reports" / "metrics.md").read_text()
     assert report_main(["--eval", str(eval_path), "--out", str(tmp_path / "reports")]) == 0
     rows = json.loads((tmp_path / "reports" / "metrics.json").read_text())
     keys = {"model", "corpus", "split", "metric", "mean", "std", "n_seeds", "condition"}
@@ -114,3 +126,23 @@ def test_evaluate_and_report_on_tiny_caches(tiny_caches, tmp_path):
     for metric in ("mae", "acc2_has0"):
         assert mosi[("subset:text", metric)] == pytest.approx(mosi[("clean", metric)])
     assert "mosi — clean" in (tmp_path / "reports" / "metrics.md").read_text()
+
+
+def test_comparison_with_the_better_baseline():
+    from training.report import compare_with_baselines
+
+    def row(model, mean, std, metric="acc2_non0", condition="clean", setting="in-domain"):
+        return {"model": model, "corpus": "mosi", "split": "test", "metric": metric, "mean": mean,
+                "std": std, "n_seeds": 3, "condition": condition, "setting": setting}
+
+    rows = [row("late_fusion", 0.80, 0.01), row("early_fusion", 0.82, 0.01), row("midg", 0.85, 0.01),
+            row("derl", 0.825, 0.01),
+            row("late_fusion", 0.90, 0.02, "mae"), row("early_fusion", 0.85, 0.02, "mae"),
+            row("midg", 0.95, 0.01, "mae")]
+    found = {(c["model"], c["metric"]): c for c in compare_with_baselines(rows)}
+    midg = found[("midg", "acc2_non0")]
+    assert midg["baseline"] == "early_fusion" and midg["delta"] == pytest.approx(0.03)
+    assert midg["verdict"] == "better"  # 0.03 > hypot(0.01, 0.01)
+    assert found[("derl", "acc2_non0")]["verdict"] == "no clear difference"
+    mae = found[("midg", "mae")]  # lower is better: the better baseline is early_fusion's 0.85
+    assert mae["baseline"] == "early_fusion" and mae["verdict"] == "worse"

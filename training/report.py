@@ -1,8 +1,11 @@
-"""`python -m training.report`: reports/eval.jsonl -> reports/metrics.json and reports/metrics.md.
+"""`python -m training.report`: reports/eval*.jsonl -> reports/metrics.json and reports/metrics.md.
 
 Mean ± std over seeds (1111/1112/1113) per model, corpus, condition and metric, on test splits
 only. metrics.json is a list of {"model", "corpus", "split", "metric", "mean", "std", "n_seeds",
-"condition"}; the markdown holds the clean table, the 7 subsets and the missing-rate sweep.
+"condition", "setting"}; setting is "in-domain" (the corpus was in training) or "unseen corpus"
+(domain generalisation: e.g. trained without MOSI, tested on MOSI). The markdown holds the clean
+table, the 7 subsets, the missing-rate sweep, the domain-generalisation table and, for each seed
+method, its difference from the better of the two plain baselines under each condition.
 """
 
 from __future__ import annotations
@@ -22,16 +25,59 @@ HEADLINE = {"mosi": "acc2_non0", "meld": "valence3_acc", "ravdess": "valence3_ac
 PERCENT = {"acc2_has0", "acc2_non0", "f1_has0", "f1_non0", "acc7", "valence3_acc", "valence3_f1"}
 
 
+IN_DOMAIN, UNSEEN = "in-domain", "unseen corpus"
+BASELINES = ("late_fusion", "early_fusion")
+LOWER_IS_BETTER = {"mae"}
+COMPARE_CONDITIONS = ["clean", "missing:0.3", "missing:0.5", "missing:0.7", "missing:0.9",
+                      "subset:audio+visual", "subset:text"]
+
+
+def setting(record: dict) -> str:
+    trained_on = record.get("trained_on")
+    return IN_DOMAIN if trained_on is None or record["corpus"] in trained_on else UNSEEN
+
+
 def aggregate(records: list[dict]) -> list[dict]:
     groups: dict[tuple, dict[int, float]] = defaultdict(dict)
     for r in records:
-        groups[(r["model"], r["corpus"], r["split"], r["condition"], r["metric"])][r["seed"]] = r["value"]
+        key = (r["model"], r["corpus"], r["split"], r["condition"], r["metric"], setting(r))
+        groups[key][r["seed"]] = r["value"]
     out = []
-    for (model, corpus, split, condition, metric), by_seed in sorted(groups.items()):
+    for (model, corpus, split, condition, metric, where), by_seed in sorted(groups.items()):
         values = np.array(list(by_seed.values()))
         out.append({"model": model, "corpus": corpus, "split": split, "metric": metric,
                     "mean": float(values.mean()), "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
-                    "n_seeds": len(values), "condition": condition})
+                    "n_seeds": len(values), "condition": condition, "setting": where})
+    return out
+
+
+def compare_with_baselines(rows: list[dict]) -> list[dict]:
+    """Each seed method vs the better plain baseline, per corpus headline metric and condition.
+
+    verdict: "better"/"worse" when the difference of means exceeds the root sum of the two seed
+    stds, else "no clear difference" — a plain rule for 3 seeds, not a significance test.
+    """
+    find = {(r["model"], r["corpus"], r["condition"], r["metric"], r["setting"]): r for r in rows}
+    methods = sorted({r["model"] for r in rows} - set(BASELINES))
+    cases = [(c, HEADLINE[c], cond, IN_DOMAIN) for c in HEADLINE for cond in COMPARE_CONDITIONS]
+    cases += [("mosi", "mae", "clean", IN_DOMAIN), ("mosi", "acc2_non0", "clean", UNSEEN),
+              ("mosi", "mae", "clean", UNSEEN)]
+    out = []
+    for method in methods:
+        for corpus, metric, condition, where in cases:
+            mine = find.get((method, corpus, condition, metric, where))
+            base = [find[k] for k in ((b, corpus, condition, metric, where) for b in BASELINES) if k in find]
+            if mine is None or not base:
+                continue
+            sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+            best = max(base, key=lambda r: sign * r["mean"])
+            delta = mine["mean"] - best["mean"]
+            spread = float(np.hypot(mine["std"], best["std"]))
+            verdict = ("better" if sign * delta > spread else "worse" if sign * delta < -spread
+                       else "no clear difference")
+            out.append({"model": method, "baseline": best["model"], "corpus": corpus, "metric": metric,
+                        "condition": condition, "setting": where, "delta": delta, "spread": spread,
+                        "verdict": verdict, "n_seeds": min(mine["n_seeds"], best["n_seeds"])})
     return out
 
 
@@ -43,7 +89,8 @@ def _cell(row: dict | None) -> str:
     return f"{row['mean'] * scale:.{digits}f} ± {row['std'] * scale:.{digits}f}"
 
 
-def markdown(rows: list[dict]) -> str:
+def markdown(all_rows: list[dict]) -> str:
+    rows = [r for r in all_rows if r["setting"] == IN_DOMAIN]
     find = {(r["model"], r["corpus"], r["condition"], r["metric"]): r for r in rows}
     models = sorted({r["model"] for r in rows})
     corpora = [c for c in MAIN_METRICS if any(r["corpus"] == c for r in rows)]
@@ -68,23 +115,64 @@ def markdown(rows: list[dict]) -> str:
             lines += [f"| {m} | " + " | ".join(_cell(find.get((m, corpus, c, metric))) for c in conditions) + " |"
                       for m in models]
             lines.append("")
+    lines += _generalisation_section(all_rows) + _comparison_section(compare_with_baselines(all_rows))
     return "\n".join(lines)
+
+
+def _generalisation_section(rows: list[dict]) -> list[str]:
+    unseen = [r for r in rows if r["setting"] == UNSEEN and r["condition"] == "clean"]
+    if not unseen:
+        return []
+    find = {(r["model"], r["corpus"], r["metric"], r["setting"]): r for r in rows if r["condition"] == "clean"}
+    lines = ["## Domain generalisation — clean test split of a corpus left out of training", ""]
+    for corpus in sorted({r["corpus"] for r in unseen}):
+        metrics = MAIN_METRICS[corpus]
+        lines += [f"### {corpus}: trained without it (unseen) vs with it (in-domain)", "",
+                  "| model | training | " + " | ".join(metrics) + " |", "|---|---|" + "---|" * len(metrics)]
+        for model in sorted({r["model"] for r in unseen if r["corpus"] == corpus}):
+            for where in (UNSEEN, IN_DOMAIN):
+                lines.append(f"| {model} | {where} | " + " | ".join(
+                    _cell(find.get((model, corpus, k, where))) for k in metrics) + " |")
+        lines.append("")
+    return lines
+
+
+def _comparison_section(comparison: list[dict]) -> list[str]:
+    if not comparison:
+        return []
+    lines = ["## Does each seed method beat the better plain baseline?", "",
+             "Difference of seed means (method − better of late_fusion/early_fusion; for MAE lower is "
+             "better). Verdict: better/worse when |difference| exceeds the root sum of the two seed "
+             "stds, else no clear difference.", "",
+             "| method | corpus | metric | condition | training | baseline | difference | verdict |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c in comparison:
+        scale = 100 if c["metric"] in PERCENT else 1
+        digits = 1 if scale == 100 else 3
+        lines.append(f"| {c['model']} | {c['corpus']} | {c['metric']} | {c['condition']} | {c['setting']} | "
+                     f"{c['baseline']} | {c['delta'] * scale:+.{digits}f} (± {c['spread'] * scale:.{digits}f}) | "
+                     f"{c['verdict']} |")
+    lines.append("")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.report", description=__doc__.splitlines()[0])
-    p.add_argument("--eval", default="reports/eval.jsonl")
+    p.add_argument("--eval", nargs="+", default=["reports/eval.jsonl", "reports/eval-dg.jsonl"],
+                   help="evaluation files (missing ones are skipped)")
     p.add_argument("--out", default="reports")
     args = p.parse_args(argv)
-    path = Path(args.eval)
-    if not path.is_file():
-        print(f"error: {path} not found: run python -m training.evaluate first", file=sys.stderr)
+    paths = [Path(e) for e in args.eval if Path(e).is_file()]
+    if not paths:
+        print(f"error: none of {', '.join(args.eval)} found: run python -m training.evaluate first",
+              file=sys.stderr)
         return 2
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for path in paths for line in path.read_text().splitlines() if line.strip()]
     rows = aggregate([r for r in records if r["split"] == "test"])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (out / "comparison.json").write_text(json.dumps(compare_with_baselines(rows), indent=1) + "\n")
     (out / "metrics.md").write_text(markdown(rows) + "\n")
     print(f"wrote {out / 'metrics.json'} and {out / 'metrics.md'} ({len(rows)} rows)")
     return 0
