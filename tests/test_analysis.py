@@ -1,0 +1,163 @@
+"""The explanation: exact Shapley values over the 8 modality subsets (one batched pass), on the four
+MOSI clips and on text only; the robustness re-scoring; the model zoo's untrained fallback."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from msa_demo.analysis import analyze_features, rescore
+from msa_demo.explain import shapley_values
+from msa_demo.features.types import ModalityFeatures
+from msa_demo.models import collate, create_model, list_models, save_checkpoint
+from msa_demo.zoo import ModelZoo
+
+SUBSET_NAMES = {"text", "audio", "visual", "text+audio", "text+visual", "audio+visual", "text+audio+visual"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory) -> ModelZoo:
+    return ModelZoo(tmp_path_factory.mktemp("no-checkpoints"))
+
+
+@pytest.fixture(scope="module")
+def clips(pipeline, mosi_clips):
+    """The four clips with their label-file transcripts (Whisper is tested elsewhere)."""
+    import csv
+
+    from conftest import MOSI_CLIPS
+    from msa_demo.session import extract_input
+
+    with open(MOSI_CLIPS / "labels.csv") as f:
+        text = {row["file"]: row["text"].lower() for row in csv.DictReader(f)}
+    return {p.name: extract_input(pipeline, str(p), text[p.name]) for p in mosi_clips}
+
+
+def _check(result: dict) -> None:
+    total = result["baseline"] + sum(result["contributions"].values())
+    assert total == pytest.approx(result["score"], abs=1e-9)
+    assert set(result["subsets"]) == SUBSET_NAMES
+    assert result["subsets"]["text+audio+visual"] == result["score"]
+    assert result["polarity"] in ("negative", "neutral", "positive")
+    for m, available in result["available"].items():
+        if not available:
+            assert result["contributions"][m] == 0.0 and result["unimodal"][m] is None
+    json.dumps(result)  # what the endpoint and the CLI print
+
+
+def test_shapley_of_an_additive_game_is_each_players_own_term():
+    own = [0.5, -1.0, 2.0]
+    values = [0.25 + sum(own[j] for j in range(3) if s >> j & 1) for s in range(8)]
+    assert shapley_values(values) == pytest.approx(own)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_text_only_every_model(pipeline, zoo, name):
+    text = pipeline.text_featurizer().encode("what a wonderful film, i loved it")
+    result = analyze_features({"text": text}, zoo.get(name), transcript="what a wonderful film")
+    _check(result)
+    assert result["available"] == {"text": True, "audio": False, "visual": False}
+    assert result["contributions"]["audio"] == 0.0 and result["contributions"]["visual"] == 0.0
+    assert result["score"] == pytest.approx(result["baseline"] + result["contributions"]["text"], abs=1e-12)
+
+
+def test_four_mosi_clips(clips, zoo):
+    model = zoo.get("midg")
+    for name, extracted in clips.items():
+        result = analyze_features(extracted.features, model, transcript=extracted.transcript)
+        _check(result)
+        assert all(result["available"].values()), name
+        with torch.no_grad():
+            direct = float(model(collate([extracted.features]), with_losses=False).score[0])
+        assert result["score"] == pytest.approx(direct, abs=1e-4), "batched subsets = one plain forward"
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_on_one_clip(clips, zoo, name):
+    _check(analyze_features(clips["0h-zjBukYpk_24.mp4"].features, zoo.get(name)))
+
+
+def test_rescoring_switches_modalities_off_and_is_seeded(clips, zoo):
+    features, model = clips["0h-zjBukYpk_2.mp4"].features, zoo.get("late_fusion")
+    off = rescore(features, model, present=["text", "audio"])
+    _check(off)
+    assert off["available"]["visual"] is False and off["contributions"]["visual"] == 0.0
+    assert off["condition"]["present"] == ["text", "audio"]
+    a = rescore(features, model, rate=0.6, seed=3)
+    assert a == rescore(features, model, rate=0.6, seed=3)
+    _check(a)
+    full = analyze_features(features, model)
+    assert a["score"] != full["score"]
+
+
+def test_edited_transcript_re_embeds_text_only(pipeline, clips):
+    from msa_demo.session import with_transcript
+
+    extracted = clips["Sqr0AcuoNnk_12.mp4"]
+    edited = with_transcript(pipeline, extracted, "he is the worst actor ever")
+    assert edited.features["audio"] is extracted.features["audio"]
+    assert edited.features["visual"] is extracted.features["visual"]
+    assert edited.transcript == "he is the worst actor ever" and not edited.words
+    old, new = extracted.features["text"].values, edited.features["text"].values
+    assert old.shape != new.shape or not np.allclose(old, new)
+    cleared = with_transcript(pipeline, extracted, "  ")
+    assert not cleared.features["text"].present
+
+
+def test_zoo_without_checkpoints_says_untrained(zoo):
+    assert zoo.names() == list_models()
+    assert zoo.card("misr") is None
+    assert "untrained (random weights): no checkpoint at" in zoo.notice("misr")
+    assert zoo.get("misr") is zoo.get("misr") and not zoo.get("misr").training
+
+
+def test_zoo_loads_a_checkpoint_and_survives_a_broken_one(tmp_path):
+    model = create_model("late_fusion")
+    save_checkpoint(model, tmp_path / "late_fusion.safetensors", seed=7, metrics={"test": {"mae": 0.9}})
+    (tmp_path / "derl.safetensors").write_bytes(b"not a checkpoint")
+    zoo = ModelZoo(tmp_path)
+    assert zoo.card("late_fusion")["seed"] == 7 and zoo.notice("late_fusion") is None
+    features = {"text": ModalityFeatures(np.ones((3, 384)), np.ones(3, bool), np.zeros((3, 2)))}
+    with torch.no_grad():
+        expected = float(model.eval()(collate([features])).score[0])
+    assert analyze_features(features, zoo.get("late_fusion"))["score"] == pytest.approx(expected, abs=1e-6)
+    assert zoo.card("derl") is None and "unusable" in zoo.notice("derl")
+
+
+def test_figures_render_for_a_clip(clips, zoo):
+    import plotly.graph_objects as go
+
+    from msa_demo import figures
+
+    extracted = clips["0h-zjBukYpk_1.mp4"]
+    results = {n: analyze_features(extracted.features, zoo.get(n)) | {"model": n} for n in list_models()}
+    one = results["midg"]
+    for fig in (figures.contributions_figure(one), figures.routing_figure(one), figures.subsets_figure(one),
+                figures.timeline_figure(extracted.features, extracted.words),
+                figures.compare_contributions_figure(results), figures.compare_routing_figure(results),
+                figures.routing_figure(results["early_fusion"])):
+        assert isinstance(fig, go.Figure)
+    image = figures.keyframe_image(extracted.keyframe, extracted.landmarks)
+    assert image.ndim == 3 and image.dtype == np.uint8
+
+
+def test_cli_analyze_text_only_json(capsys, tmp_path):
+    from msa_demo.cli import main
+
+    assert main(["analyze", "--transcript", "a dull and tiring film", "--model", "derl",
+                 "--checkpoints", str(tmp_path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    _check(result)
+    assert result["model"] == "derl" and result["transcript"] == "a dull and tiring film"
+    assert any("untrained" in n for n in result["notices"])

@@ -1,0 +1,52 @@
+"""`python app.py` on 127.0.0.1 (a free port, stopped at the end) answers `/analyze` through
+gradio_client with the explanation JSON; user errors come back as messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import needs_shared, MOSI_CLIPS
+
+KEYS = {"score", "polarity", "baseline", "contributions", "unimodal", "routing", "subsets", "transcript",
+        "notices"}
+
+
+@pytest.fixture(scope="module")
+def client(app_server):
+    from gradio_client import Client
+
+    return Client(app_server, verbose=False)
+
+
+def _shapley_sum_holds(result: dict) -> None:
+    assert KEYS <= set(result)
+    assert set(result["contributions"]) == {"text", "audio", "visual"}
+    assert len(result["subsets"]) == 7
+    total = result["baseline"] + sum(result["contributions"].values())
+    assert total == pytest.approx(result["score"], abs=1e-9)
+
+
+@needs_shared
+def test_analyze_a_clip_with_whisper(client):
+    from gradio_client import handle_file
+
+    result = client.predict(handle_file(str(MOSI_CLIPS / "0h-zjBukYpk_1.mp4")), "", "midg", api_name="/analyze")
+    _shapley_sum_holds(result)
+    assert result["model"] == "midg" and result["transcript"]  # the tiny test Whisper always says something
+    assert all(result["available"].values())
+
+
+def test_analyze_text_only(client):
+    result = client.predict(None, "what a lovely film", "late_fusion", api_name="/analyze")
+    _shapley_sum_holds(result)
+    assert result["contributions"]["audio"] == 0.0 and result["contributions"]["visual"] == 0.0
+    assert result["transcript"] == "what a lovely film"
+
+
+def test_analyze_reports_user_errors(client, generated):
+    from gradio_client import handle_file
+
+    with pytest.raises(Exception, match="Cannot use this input"):
+        client.predict(handle_file(str(generated["text_as_mp4"])), "", "midg", api_name="/analyze")
+    with pytest.raises(Exception, match="unknown model"):
+        client.predict(None, "hello", "gpt", api_name="/analyze")
