@@ -127,6 +127,24 @@ def test_evaluate_and_report_on_tiny_caches(tiny_caches, tmp_path):
         assert mosi[("subset:text", metric)] == pytest.approx(mosi[("clean", metric)])
     assert "mosi — clean" in (tmp_path / "reports" / "metrics.md").read_text()
 
+    # shipping: the seed with the lowest validation loss, its test metrics added to the card
+    from msa_demo.models import load_checkpoint, read_card
+    from training.ship import main as ship_main
+
+    assert ship_main(["--runs", str(tmp_path / "runs"), "--eval", str(eval_path),
+                      "--metrics", str(tmp_path / "reports" / "metrics.json"),
+                      "--out", str(tmp_path / "checkpoints")]) == 0
+    model, card = load_checkpoint(tmp_path / "checkpoints" / "early_fusion.safetensors")
+    runs = {s: read_card(tmp_path / "runs" / "early_fusion" / f"seed{s}.safetensors") for s in (1111, 1112)}
+    best_seed = min(runs, key=lambda s: runs[s]["metrics"]["validation"]["val/loss"])
+    assert card["seed"] == best_seed and "validation loss" in card["selection"]
+    assert card["metrics"]["test"]["mosi"]["mae"] == pytest.approx(
+        next(r["value"] for r in map(json.loads, eval_path.read_text().splitlines())
+             if r["seed"] == best_seed and r["corpus"] == "mosi" and r["condition"] == "clean"
+             and r["metric"] == "mae"))
+    assert card["metrics"]["test_over_seeds"]["mosi"]["mae"]["n_seeds"] == 2
+    assert json.loads((tmp_path / "checkpoints" / "early_fusion.json").read_text()) == card
+
 
 def test_comparison_with_the_better_baseline():
     from training.report import compare_with_baselines

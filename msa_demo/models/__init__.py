@@ -24,15 +24,15 @@ may be changed between epochs (e.g. MISR's `w_invariance = 0` during warm-up).
 from . import derl, early_fusion, late_fusion, midg, misr, mmmie  # noqa: F401  (registration)
 from .base import CommonConfig, MSAModel, count_parameters
 from .batch import Batch, collate
-from .checkpoint import (CheckpointError, FeatureSpecMismatch, load_checkpoint, read_card,
-                         save_checkpoint)
+from .checkpoint import (CheckpointError, FeatureSpecMismatch, copy_with_card, load_checkpoint,
+                         read_card, save_checkpoint)
 from .missing import apply_missing, sample_modality_dropout, sample_training_rates
 from .normalisation import feature_stats
 from .output import ModelOutput
 from .registry import create_model, list_models, register_model
 
 __all__ = [
-    "Batch", "CheckpointError", "CommonConfig", "FeatureSpecMismatch", "MSAModel", "ModelOutput",
+    "Batch", "CheckpointError", "CommonConfig", "copy_with_card", "FeatureSpecMismatch", "MSAModel", "ModelOutput",
     "apply_missing", "collate", "count_parameters", "create_model", "feature_stats", "list_models",
     "load_checkpoint", "read_card", "register_model", "sample_modality_dropout",
     "sample_training_rates", "save_checkpoint",

@@ -78,8 +78,20 @@ def save_checkpoint(model: MSAModel, path: str | Path, *, corpora: Sequence[dict
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         **(extra or {}),
     }
-    text = json.dumps(card, indent=2, sort_keys=True, default=_jsonable)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    return _write(state, path, card)
+
+
+def copy_with_card(source: str | Path, target: str | Path, card: dict) -> Path:
+    """The weights of `source` written to `target` with a new card (shipping adds test metrics to
+    a trained run's card); returns the safetensors path."""
+    target = Path(target).with_suffix(".safetensors")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return _write(load_file(str(source), device="cpu"), target, card)
+
+
+def _write(state: dict, path: Path, card: dict) -> Path:
+    text = json.dumps(card, indent=2, sort_keys=True, default=_jsonable)
     save_file(state, str(path), metadata={"card": text})
     path.with_suffix(".json").write_text(text + "\n")
     return path
