@@ -289,6 +289,21 @@ def test_absent_modalities_and_dropped_steps_do_not_influence_outputs(name):
 
 
 @pytest.mark.parametrize("name", MODELS)
+def test_a_score_does_not_depend_on_the_batch_it_is_in(name):
+    """Padding to the batch's longest sample must not change anyone's output: the app scores one
+    clip at a time, evaluation scores batches."""
+    model = tiny(name).eval()
+    items = samples(5, seed=4)
+    with torch.no_grad():
+        together = model(collate(items))
+        for i, item in enumerate(items):
+            alone = model(collate([item]))
+            torch.testing.assert_close(alone.score, together.score[i:i + 1], rtol=0, atol=1e-5)
+            for m, value in alone.unimodal.items():
+                torch.testing.assert_close(value, together.unimodal[m][i:i + 1], rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", MODELS)
 def test_checkpoint_round_trip(name, tmp_path):
     model = tiny(name)
     batch = full_batch(5)

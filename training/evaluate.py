@@ -15,6 +15,7 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from msa_demo.evaluation import corpus_metrics, predict
 from msa_demo.features.spec import MODALITIES
@@ -28,21 +29,23 @@ def subset_name(subset) -> str:
     return "+".join(subset)
 
 
-def evaluate_checkpoint(path: Path, cache_root: Path, corpora: list[str], limit: int | None = None,
-                        batch_size: int = 256) -> list[dict]:
+def test_batches(cache_root: Path, corpus: str, limit: int | None = None,
+                 batch_size: int = 256) -> tuple[list, np.ndarray]:
+    """A corpus's test split as batches of similar length (far less padding; metrics ignore order)."""
     from .data import collate_examples, load_examples
 
+    examples = load_examples(cache_root, [corpus], "test", limit)
+    examples.sort(key=lambda e: tuple(len(f.values) for f in e.features.values()))
+    label = np.array([e.label for e in examples])
+    return [collate_examples(examples[i: i + batch_size]) for i in range(0, len(examples), batch_size)], label
+
+
+def evaluate_checkpoint(path: Path, data: dict[str, tuple[list, np.ndarray]]) -> list[dict]:
+    """Every condition on each corpus of `data` (corpus -> (batches, labels), see test_batches)."""
     model, card = load_checkpoint(path)
     seed = card.get("seed") or 0
     records = []
-    for corpus in corpora:
-        try:
-            examples = load_examples(cache_root, [corpus], "test", limit)
-        except Exception as exc:  # a cache that is absent: say so, evaluate the rest
-            print(f"skip {corpus}: {exc}", file=sys.stderr)
-            continue
-        label = np.array([e.label for e in examples])
-        batches = [collate_examples(examples[i: i + batch_size]) for i in range(0, len(examples), batch_size)]
+    for corpus, (batches, label) in data.items():
         conditions = {"clean": predict(model, batches)}
         for subset in SUBSETS:
             conditions[f"subset:{subset_name(subset)}"] = predict(model, batches, present=list(subset))
@@ -64,16 +67,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpora", default="mosi,meld,ravdess,fer2013")
     p.add_argument("--out", default="reports/eval.jsonl")
     p.add_argument("--limit", type=int, default=None, help="first N test items per corpus (smoke tests)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (small tensors: 1 is fastest)")
     args = p.parse_args(argv)
     checkpoints = sorted(Path(args.runs).glob("**/*.safetensors"))
     if not checkpoints:
         print(f"error: no checkpoints under {args.runs}: run python -m training.train first", file=sys.stderr)
         return 2
+    torch.set_num_threads(args.threads)
+    data = {}
+    for corpus in args.corpora.split(","):
+        try:
+            data[corpus] = test_batches(Path(args.cache_root), corpus, args.limit)
+        except Exception as exc:  # a cache that is absent: say so, evaluate the rest
+            print(f"skip {corpus}: {exc}", file=sys.stderr)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w") as fh:
         for path in checkpoints:
-            for record in evaluate_checkpoint(path, Path(args.cache_root), args.corpora.split(","), args.limit):
+            for record in evaluate_checkpoint(path, data):
                 fh.write(json.dumps(record) + "\n")
             print(f"evaluated {path}", file=sys.stderr)
     print(f"wrote {out}")

@@ -2,8 +2,8 @@
 
 Per modality: standardise with training statistics (buffers, saved in the state dict) -> zero the
 unobserved steps -> (audio) pool 50 fps to 10 steps/s by masked chunk means, so a 60 s clip is
-600 steps -> linear projection to d (a learned vector at unobserved steps) + sinusoidal
-positions -> depthwise conv (local context) ->
+600 steps -> linear projection to d + sinusoidal positions, zeroed at unobserved steps ->
+depthwise conv (local context) ->
 a small pre-norm Transformer with a padding mask -> LayerNorm -> masked mean.
 
 The text encoder reads cached MiniLM token states (MiniLM stays frozen). Whatever an unobserved
@@ -83,7 +83,6 @@ class SequenceEncoder(nn.Module):
         self.standardize = Standardizer(in_dim)
         self.pool = pool
         self.project = nn.Linear(in_dim, d)
-        self.missing = nn.Parameter(torch.zeros(d))
         self.local = nn.Conv1d(d, d, kernel_size=3, padding=1, groups=d)
         self.blocks = nn.ModuleList(TransformerBlock(d, heads, dropout) for _ in range(layers))
         self.norm = nn.LayerNorm(d)
@@ -97,8 +96,10 @@ class SequenceEncoder(nn.Module):
     def forward(self, values: torch.Tensor, mask: torch.Tensor) -> Encoded:
         inputs, mask = self.prepare(values, mask)
         d = self.project.out_features
-        h = torch.where(mask.unsqueeze(-1), self.project(inputs), self.missing)  # a learned "missing" step
-        h = h + sinusoidal_positions(inputs.shape[1], d, inputs.device)
+        h = self.project(inputs) + sinusoidal_positions(inputs.shape[1], d, inputs.device)
+        # zero every unobserved step before the convolution reads its neighbours: a padded step and
+        # the end of the tensor then look alike, so a score never depends on the batch's padding
+        h = h * mask.unsqueeze(-1).to(h.dtype)
         h = h + self.local(h.transpose(1, 2)).transpose(1, 2)
         h = self.dropout(h)
         for block in self.blocks:
