@@ -33,8 +33,7 @@ def sample_extracted(ctx: AppContext, selected: dict) -> Extracted:
 
         keyframe = np.asarray(Image.open(media).convert("RGB"))
     return Extracted(features=features, transcript=transcript or "", media_path=media,
-                     keyframe=keyframe, source=f"{corpus}/{split}/{item}",
-                     notices=[f"cached features of {corpus} {split} item {item} (no re-extraction)"])
+                     keyframe=keyframe, source=f"{corpus}/{split}/{item}")
 
 
 def mount_error_tab(ctx: AppContext, live: LiveTab, tabs: gr.Tabs, live_tab_id: str = "live") -> None:
