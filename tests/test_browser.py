@@ -118,6 +118,11 @@ def test_upload_analyse_and_visit_every_tab(app_server, browser, shots):
         _wait(d, lambda d: _plots(d, chart), what=f"the {chart} chart")
     _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#keyframe img"), what="the keyframe")
     assert "contribution" in d.find_element(By.ID, "modality-table").text
+    # robustness: switching the face off re-scores from the cached features
+    visual = next(label for label in d.find_elements(By.CSS_SELECTOR, "#modalities label")
+                  if label.text.strip() == "visual")
+    visual.click()
+    _wait(d, lambda d: "text + audio on" in d.find_element(By.ID, "robustness").text, what="the re-scoring")
     _screenshot(d, shots / "1-live.png")
 
     _open_tab(d, "Compare")

@@ -66,7 +66,8 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
             routing_caption = gr.Markdown(texts.ROUTING, elem_classes=["msa-caption"])
         with gr.Column(scale=2):
             gr.Markdown("### Robustness\n" + texts.ROBUSTNESS, elem_classes=["msa-caption"])
-            modalities = gr.CheckboxGroup(list(MODALITIES), value=list(MODALITIES), label="Modalities on")
+            modalities = gr.CheckboxGroup(list(MODALITIES), value=list(MODALITIES), label="Modalities on",
+                                         elem_id="modalities")
             rate = gr.Slider(0.0, 0.9, value=0.0, step=0.05, label="Missing rate (share of steps dropped)")
             robust = gr.Markdown(elem_id="robustness")
             subsets = gr.Plot(label="Subsets", elem_id="subsets")
