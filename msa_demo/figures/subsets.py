@@ -16,13 +16,12 @@ def subsets_figure(result: dict) -> go.Figure:
     labels = [n if ok else f"{n} (absent)" for n, ok in zip(names, usable)]
     fig = go.Figure(go.Bar(x=scores, y=labels, orientation="h", marker_color=colours,
                            text=[f"{s:+.2f}" for s in scores], textposition="outside", cliponaxis=False))
-    fig.add_vline(x=result["baseline"], line_dash="dot", line_color="#666",
-                  annotation_text="baseline", annotation_position="top right", annotation_font_size=10)
+    fig.add_vline(x=result["baseline"], line_dash="dot", line_color="#666")
     span = max(1.0, *(abs(s) for s in scores + [result["baseline"]])) + 0.5
-    title = "score with only these modalities on"
+    title = "score with only these modalities on (dotted: baseline)"
     if not all(usable):
-        title += ("<br><span style='font-size:10px;color:#888'>grey (absent): the input lacks a modality "
-                  "of this subset, which then scores as the subset without it</span>")
+        title += ("<br><span style='font-size:10px;color:#888'>grey: a modality of this subset is absent "
+                  "or switched off</span>")
     fig.update_xaxes(range=[-span, span], title=title)
     fig.update_yaxes(autorange="reversed")
     return compact(fig, "Score for each subset of modalities", height=320 if all(usable) else 340)
