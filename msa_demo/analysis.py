@@ -54,6 +54,7 @@ def analyze_features(features: Mapping[str, ModalityFeatures] | object, model: M
         "baseline": baseline,
         "contributions": dict(zip(MODALITIES, phi)),
         "unimodal": _unimodal(out, row, available, value),
+        "unimodal_source": "heads" if out.unimodal else "single-modality subsets",
         "routing": {name: t[row].detach().float().cpu().tolist() for name, t in out.routing.items()},
         "routing_axes": {name: routing_axes(name, tuple(t[row].shape)) for name, t in out.routing.items()},
         "subsets": {subset_name(s): value[s] for s in SUBSETS[1:]},
