@@ -46,7 +46,8 @@ def modality_table(result: dict) -> str:
     rows = ["| | " + " | ".join(MODALITIES) + " |", "|---|" + "---:|" * len(MODALITIES)]
     rows.append("| in the input | " + " | ".join("✓" if available[m] else "— off" for m in MODALITIES) + " |")
     rows.append("| contribution | " + " | ".join(f"{result['contributions'][m]:+.3f}" for m in MODALITIES) + " |")
-    rows.append("| unimodal prediction | " + " | ".join(
+    how = "its unimodal head" if result.get("unimodal_source") == "heads" else "scored alone"
+    rows.append(f"| unimodal prediction ({how}) | " + " | ".join(
         "—" if unimodal[m] is None else f"{unimodal[m]:+.2f}" for m in MODALITIES) + " |")
     return "\n".join(rows)
 
