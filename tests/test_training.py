@@ -164,3 +164,13 @@ def test_comparison_with_the_better_baseline():
     assert found[("derl", "acc2_non0")]["verdict"] == "no clear difference"
     mae = found[("midg", "mae")]  # lower is better: the better baseline is early_fusion's 0.85
     assert mae["baseline"] == "early_fusion" and mae["verdict"] == "worse"
+
+
+def test_feature_probe_finds_the_signal_in_a_tiny_cache(tiny_caches):
+    from training.probe import probe
+
+    # the tiny caches put the label into feature 0: every probe must beat the majority class
+    result = probe(tiny_caches, "fer2013", "visual", seed=1111)
+    assert set(result) == {"majority", "linear", "mlp-classes", "mlp-score"}
+    assert all(0.0 <= v <= 1.0 for v in result.values())
+    assert result["linear"] > result["majority"] and result["mlp-classes"] > result["majority"]
