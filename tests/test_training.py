@@ -166,11 +166,20 @@ def test_comparison_with_the_better_baseline():
     assert mae["baseline"] == "early_fusion" and mae["verdict"] == "worse"
 
 
-def test_feature_probe_finds_the_signal_in_a_tiny_cache(tiny_caches):
+def test_feature_probe_finds_the_signal_in_a_small_cache(tmp_path):
+    import torch
+
     from training.probe import probe
 
-    # the tiny caches put the label into feature 0: every probe must beat the majority class
-    result = probe(tiny_caches, "fer2013", "visual", seed=1111)
+    # the label is added to feature 0 (enough items that 111 noise dimensions cannot be memorised):
+    # every probe must beat the majority class
+    _write_tiny_cache(tmp_path / "fer2013", "fer2013", "visual", n_per_split=600, seed=4)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = probe(tmp_path, "fer2013", "visual", seed=1111, steps=1000)
+    finally:
+        torch.set_num_threads(threads)
     assert set(result) == {"majority", "linear", "mlp-classes", "mlp-score"}
     assert all(0.0 <= v <= 1.0 for v in result.values())
-    assert result["linear"] > result["majority"] and result["mlp-classes"] > result["majority"]
+    assert min(result["linear"], result["mlp-classes"], result["mlp-score"]) > result["majority"] + 0.15
