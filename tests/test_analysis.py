@@ -161,3 +161,36 @@ def test_cli_analyze_text_only_json(capsys, tmp_path):
     _check(result)
     assert result["model"] == "derl" and result["transcript"] == "a dull and tiring film"
     assert any("untrained" in n for n in result["notices"])
+
+
+def test_panels_say_what_a_text_only_sample_holds_and_keep_switched_off_apart():
+    """A cached text-only sample: the notices line names what is missing; the subset chart marks
+    subsets the input cannot have, and draws a robustness toggle as a separate line, not as 'absent'."""
+    from msa_demo import figures
+    from msa_demo.ui.render import modality_table, notices_markdown, robustness_markdown
+
+    model = create_model("late_fusion").eval()
+    text = {"text": ModalityFeatures(np.ones((3, 384), np.float32), np.ones(3, bool), np.zeros((3, 2)))}
+    full = analyze_features(text, model)
+    assert notices_markdown(full, "sample").startswith("ℹ text only: this sample has no audio or face")
+    assert "all three" not in notices_markdown(full, "sample")
+    assert "✗ no" in modality_table(full)
+
+    labels = list(figures.subsets_figure(full).data[0].y)
+    assert labels[0] == "text" and "audio (not in input)" in labels and "text+audio (no audio)" in labels
+
+    off = rescore(text, model, present=["audio", "visual"])  # text switched off by the user
+    fig = figures.subsets_figure(full, off)
+    assert list(fig.data[0].y) == labels, "the bars describe the input; toggles do not relabel them"
+    assert any("robustness setting" in (a.text or "") for a in fig.layout.annotations)
+    assert "not in the input" in robustness_markdown(off, full)
+
+    clip = {**text, "audio": ModalityFeatures(np.ones((5, 35), np.float32), np.ones(5, bool), np.zeros((5, 2))),
+            "visual": ModalityFeatures(np.ones((4, 56), np.float32), np.ones(4, bool), np.zeros((4, 2)))}
+    complete = analyze_features(clip, model)
+    assert notices_markdown(complete).startswith("✓ all three modalities read")
+    no_face = rescore(clip, model, present=["text", "audio"])
+    fig = figures.subsets_figure(complete, no_face)
+    assert not any("(" in label for label in fig.data[0].y), "switched off is not 'not in input'"
+    outlined = dict(zip(fig.data[0].y, fig.data[0].marker.line.color))
+    assert outlined["text+audio"] != "rgba(0,0,0,0)", "the toggled subset's bar is outlined"

@@ -11,7 +11,7 @@ def contributions_figure(result: dict, title: str | None = None) -> go.Figure:
     available = result.get("available", {})
     labels, values = ["baseline<br>(no input)"], [result["baseline"]]
     for m, phi in result["contributions"].items():
-        labels.append(m if available.get(m, True) else f"{m}<br>(absent)")
+        labels.append(m if available.get(m, True) else f"{m}<br>(not in input)")
         values.append(phi)
     labels.append("score")
     values.append(result["score"])

@@ -31,8 +31,13 @@ def timeline_figure(features: Mapping[str, ModalityFeatures], words: Sequence = 
     _words(fig, words)
     if has_face:
         _blendshapes(fig, visual, top)
+    else:
+        _row_message(fig, 2, "no face in this input")
     if has_voice:
         _voice(fig, audio)
+    else:
+        for row in (3, 4):
+            _row_message(fig, row, "no voice in this input")
     fig.update_yaxes(visible=False, row=1, col=1)
     fig.update_yaxes(range=[0, 1], row=2, col=1)
     fig.update_xaxes(title="seconds", row=4, col=1)
@@ -70,12 +75,18 @@ def _voice(fig: go.Figure, audio: ModalityFeatures) -> None:
                              line={"color": "#7F7F7F", "width": 1.2}), 4, 1)
 
 
+def _row_message(fig: go.Figure, row: int, text: str) -> None:
+    """A grey line of text in the middle of an empty row (better than blank axes)."""
+    domain = fig.layout[f"yaxis{row if row > 1 else ''}"].domain
+    fig.add_annotation(text=text, x=0.5, xref="paper", y=sum(domain) / 2, yref="paper", showarrow=False,
+                       font={"size": 11, "color": "#999"})
+    fig.update_yaxes(showticklabels=False, row=row, col=1)
+
+
 def _words(fig: go.Figure, words: Sequence) -> None:
     timed = [w for w in words if np.isfinite(getattr(w, "start", np.nan))]
     if not timed:
-        domain = fig.layout.yaxis.domain
-        fig.add_annotation(text="no word times (typed or edited transcript)", x=0.5, xref="paper",
-                           y=sum(domain) / 2, yref="paper", showarrow=False, font={"size": 11, "color": "#999"})
+        _row_message(fig, 1, "no word times (typed or edited transcript)")
         return
     mids = [(w.start + w.end) / 2 for w in timed]
     levels = [i % 2 for i in range(len(timed))]  # alternate rows so neighbours do not overlap

@@ -17,7 +17,7 @@ from ..features.spec import MODALITIES
 from ..session import Extracted, explain, extract_input, with_transcript
 from . import texts
 from .context import AppContext
-from .render import live_panels, message_html, robustness_markdown
+from .render import KEYFRAME_LABEL, live_panels, message_html, robustness_markdown
 from ..figures import subsets_figure
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
         with gr.Column(scale=3):
             timeline = gr.Plot(label="Timeline", elem_id="timeline")
         with gr.Column(scale=2):
-            keyframe = gr.Image(label="Keyframe with face landmarks", interactive=False, height=320,
+            keyframe = gr.Image(label=KEYFRAME_LABEL, interactive=False, height=320,
                                 elem_id="keyframe")
     panels = [score, notices, contributions, table, routing, routing_caption, robust, subsets, timeline,
               keyframe]
@@ -129,7 +129,7 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
         try:
             full = explain(extracted, ctx.zoo, name)
             condition = explain(extracted, ctx.zoo, name, present=list(mods or []), rate=float(r or 0.0))
-            return robustness_markdown(condition, full), subsets_figure(condition)
+            return robustness_markdown(condition, full), subsets_figure(full, condition)
         except Exception:
             log.exception("re-scoring failed")
             return texts.GENERIC_ERROR, None

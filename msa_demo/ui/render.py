@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 
+import gradio as gr
+
 from ..features.spec import MODALITIES
 from ..figures import (contributions_figure, keyframe_image, routing_figure, subsets_figure,
                        timeline_figure)
@@ -32,19 +34,37 @@ def message_html(text: str, kind: str = "info") -> str:
     return f'<div class="msa-message msa-{kind}">{text}</div>'
 
 
-def notices_markdown(result: dict) -> str:
-    """What is off about this input (the untrained-model notice is already in the score box)."""
+SPOKEN = {"text": "text", "audio": "audio", "visual": "face"}  # how the page names each modality
+
+
+def _listed(words: list[str], last: str = "and") -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def availability_line(available: dict, noun: str = "input") -> str:
+    """One line on what the input actually holds, e.g. "text only: this sample has no audio or face"."""
+    have = [m for m in MODALITIES if available.get(m)]
+    lack = [SPOKEN[m] for m in MODALITIES if not available.get(m)]
+    if not lack:
+        return "✓ all three modalities read: text, audio and face"
+    if not have:
+        return f"⚠ nothing usable: this {noun} has no text, audio or face, so the score is the model's baseline"
+    return f"ℹ {' + '.join(SPOKEN[m] for m in have)} only: this {noun} has no {_listed(lack, 'or')}"
+
+
+def notices_markdown(result: dict, noun: str = "input") -> str:
+    """What the input holds, then what is off about it (the untrained-model notice is already in the
+    score box). `noun`: "input" for a live input, "sample" for a cached corpus item."""
     notices = [n for n in result.get("notices", []) if "untrained (random weights)" not in n]
-    if not notices:
-        return "✓ all three modalities read"
-    return "\n".join(f"- ⚠ {n}" for n in notices)
+    line = availability_line(result.get("available", {}), noun)
+    return line + ("\n\n" + "\n".join(f"- ⚠ {n}" for n in notices) if notices else "")
 
 
 def modality_table(result: dict) -> str:
     """Per modality: is it in the input, its Shapley contribution, its unimodal prediction."""
     available, unimodal = result["available"], result["unimodal"]
     rows = ["| | " + " | ".join(MODALITIES) + " |", "|---|" + "---:|" * len(MODALITIES)]
-    rows.append("| in the input | " + " | ".join("✓" if available[m] else "— off" for m in MODALITIES) + " |")
+    rows.append("| in the input | " + " | ".join("✓" if available[m] else "✗ no" for m in MODALITIES) + " |")
     rows.append("| contribution | " + " | ".join(f"{result['contributions'][m]:+.3f}" for m in MODALITIES) + " |")
     how = "its unimodal head" if result.get("unimodal_source") == "heads" else "scored alone"
     rows.append(f"| unimodal prediction ({how}) | " + " | ".join(
@@ -59,9 +79,13 @@ def routing_caption(result: dict) -> str:
 
 
 def robustness_markdown(condition_result: dict, full: dict) -> str:
+    """The re-scored line. Says which switched-on modalities the input lacks (they change nothing)."""
     cond = condition_result["condition"]
     mods = " + ".join(cond["present"]) or "nothing"
-    return (f"With **{mods}** on and **{cond['rate']:.0%}** of the steps dropped: "
+    available = full.get("available", {})
+    lacking = [m for m in cond["present"] if not available.get(m, True)]
+    note = f" ({_listed(lacking)} not in the input)" if lacking else ""
+    return (f"With **{mods}** on{note} and **{cond['rate']:.0%}** of the steps dropped: "
             f"score **{condition_result['score']:+.2f}** ({condition_result['polarity']}); "
             f"the full input scores {full['score']:+.2f}.")
 
@@ -70,16 +94,31 @@ def live_panels(extracted: Extracted, result: dict, condition_result: dict) -> l
     """The values of the Live panels, in LIVE_PANELS order (see live.py)."""
     return [
         score_html(result, _source_caption(extracted)),
-        notices_markdown(result),
+        notices_markdown(result, "input" if extracted.source == "live" else "sample"),
         contributions_figure(result),
         modality_table(result),
         routing_figure(result),
         routing_caption(result),
         robustness_markdown(condition_result, result),
-        subsets_figure(condition_result),
+        subsets_figure(result, condition_result),
         timeline_figure(extracted.features, extracted.words),
-        keyframe_image(extracted.keyframe, extracted.landmarks),
+        keyframe_panel(extracted, result),
     ]
+
+
+KEYFRAME_LABEL = "Keyframe with face landmarks"
+
+
+def keyframe_panel(extracted: Extracted, result: dict) -> gr.Image:
+    """The keyframe, or an empty image whose label says why there is none."""
+    image = keyframe_image(extracted.keyframe, extracted.landmarks)
+    if image is not None:
+        return gr.Image(value=image, label=KEYFRAME_LABEL)
+    if not result.get("available", {}).get("visual"):
+        why = "no face in this " + ("input" if extracted.source == "live" else "sample")
+    else:
+        why = "this cached sample keeps face features, not frames"
+    return gr.Image(value=None, label=f"Keyframe: none ({why})")
 
 
 def _source_caption(extracted: Extracted) -> str:
