@@ -14,6 +14,12 @@ from .models import apply_missing
 from .models import metrics as M
 
 REGRESSION_CORPORA = ("mosi",)  # continuous valence labels; the rest are class-labelled
+CORPUS_ORDER = ("mosi", "meld", "ravdess", "fer2013")
+# how the page names each metric, in display order; PERCENT ones are shown ×100
+METRIC_NAMES = {"n": "n", "acc2_has0": "Acc-2 has0", "acc2_non0": "Acc-2 non0", "f1_has0": "F1 has0",
+                "f1_non0": "F1 non0", "acc7": "Acc-7", "mae": "MAE", "corr": "Corr",
+                "valence3_acc": "polarity-3 acc", "valence3_f1": "polarity-3 F1"}
+PERCENT = frozenset({"acc2_has0", "acc2_non0", "f1_has0", "f1_non0", "acc7", "valence3_acc", "valence3_f1"})
 
 
 def corpus_metrics(corpus: str, pred: np.ndarray, label: np.ndarray) -> dict[str, float]:

@@ -22,6 +22,7 @@ from .error_analysis import (ALL, ErrorAnalysisError, SplitResult, filter_table,
                              run_split, split_choices)
 from .error_plots import confusion_matrix, scatter_pred_vs_label
 from .errors import MediaError
+from .evaluation import METRIC_NAMES, PERCENT
 from .models import list_models
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,6 @@ HEADERS = {"id": "id", "corpus": "corpus", "split": "split", "label": "label", "
            "pred_polarity": "predicted polarity", "modalities": "modalities", "pred_text": "text says",
            "pred_audio": "audio says", "pred_visual": "face says", "modality_conflict": "conflict",
            "transcript": "transcript"}
-METRIC_NAMES = {"n": "n", "acc2_has0": "Acc-2 has0", "acc2_non0": "Acc-2 non0", "f1_has0": "F1 has0",
-                "f1_non0": "F1 non0", "acc7": "Acc-7", "mae": "MAE", "corr": "Corr",
-                "valence3_acc": "polarity-3 acc", "valence3_f1": "polarity-3 F1"}
-PERCENT = {"acc2_has0", "acc2_non0", "f1_has0", "f1_non0", "acc7", "valence3_acc", "valence3_f1"}
 INTRO = ("Run a model over a whole corpus split from the feature caches, then hunt for its mistakes: "
          "the table is sorted by absolute error (largest first). **Conflict** = the available unimodal "
          "predictions disagree in sign. Click a row to open that sample in the *Live* tab.")

@@ -194,3 +194,48 @@ def test_panels_say_what_a_text_only_sample_holds_and_keep_switched_off_apart():
     assert not any("(" in label for label in fig.data[0].y), "switched off is not 'not in input'"
     outlined = dict(zip(fig.data[0].y, fig.data[0].marker.line.color))
     assert outlined["text+audio"] != "rgba(0,0,0,0)", "the toggled subset's bar is outlined"
+
+
+def test_models_tab_shows_a_shipped_card_as_one_readable_table(tmp_path):
+    """A card shaped like training/ship.py's: rows corpus · metric, this checkpoint / over seeds /
+    validation side by side, percent for accuracies, decimals for MAE; selection and licences on top."""
+    from msa_demo.ui.context import AppContext
+    from msa_demo.ui.models_tab import card_view, overview
+
+    metrics = {
+        "validation": {"epoch": 9, "val/loss": 0.764, "val/mosi_mae": 0.8704, "val/mosi_pol3": 0.6769,
+                       "val/meld_mae": 0.7716, "val/meld_pol3": 0.5762},
+        "test": {"mosi": {"acc2_non0": 0.8201, "mae": 0.8603, "corr": 0.7234},
+                 "meld": {"valence3_acc": 0.646, "valence3_f1": 0.6012}},
+        "test_over_seeds": {"mosi": {"acc2_non0": {"mean": 0.8123, "std": 0.0081, "n_seeds": 3},
+                                     "mae": {"mean": 0.871, "std": 0.012, "n_seeds": 3}},
+                            "meld": {"valence3_acc": {"mean": 0.64, "std": 0.01, "n_seeds": 3}}},
+        "unseen_corpus_over_seeds": {},
+    }
+    save_checkpoint(create_model("late_fusion"), tmp_path / "late_fusion.safetensors", seed=1111, metrics=metrics,
+                    corpora=[{"name": "mosi", "licence": "CMU-MOSI, research use"},
+                             {"name": "meld", "licence": "MELD, GPL-3.0"}],
+                    extra={"selection": "lowest validation loss among seeds [1111, 1112, 1113]",
+                           "training": {"lr": 0.001, "max_epochs": 24, "threads": 1}})
+    ctx = AppContext(pipeline=None, zoo=ModelZoo(tmp_path))
+    header, table, card = card_view(ctx, "late_fusion")
+    assert "lowest validation loss among seeds" in header and "epoch 9 kept" in header
+    assert "mosi (CMU-MOSI, research use)" in header and "meld (MELD, GPL-3.0)" in header
+    assert "max epochs 24" in header and "threads" not in header
+    assert list(table.columns) == ["corpus", "metric", "this checkpoint (test)", "mean ± std over seeds (n)",
+                                   "validation (this seed, chosen epoch)"], "empty sections get no column"
+    rows = {(r["corpus"], r["metric"]): r for r in table.to_dict("records")}
+    assert list(rows)[:3] == [("mosi", "Acc-2 non0"), ("mosi", "MAE"), ("mosi", "Corr")], "MOSI first, metric order"
+    assert rows[("mosi", "Acc-2 non0")]["this checkpoint (test)"] == "82.0%"
+    assert rows[("mosi", "Acc-2 non0")]["mean ± std over seeds (n)"] == "81.2 ± 0.8% (3)"
+    assert rows[("mosi", "MAE")]["this checkpoint (test)"] == "0.860"
+    assert rows[("mosi", "MAE")]["mean ± std over seeds (n)"] == "0.871 ± 0.012 (3)"
+    assert rows[("mosi", "MAE")]["validation (this seed, chosen epoch)"] == "0.870"
+    assert rows[("mosi", "polarity-3 acc")]["validation (this seed, chosen epoch)"] == "67.7%"
+    assert rows[("mosi", "polarity-3 acc")]["this checkpoint (test)"] == "—"
+    assert rows[("meld", "polarity-3 F1")]["this checkpoint (test)"] == "60.1%"
+    assert rows[("all", "val loss (mean of per-corpus MAE)")]["validation (this seed, chosen epoch)"] == "0.764"
+    assert card["seed"] == 1111 and "feature_spec" not in card
+    assert overview(ctx).set_index("model").loc["late_fusion", "corpora"] == "mosi, meld"
+    header, table, card = card_view(ctx, "midg")
+    assert "random weights" in header and table.empty
