@@ -132,16 +132,17 @@ def build_error_tab(zoo, cache_root: str | Path = "cache") -> ErrorTab:
         model = gr.Dropdown(names, value=names[0] if names else None, label="Model", scale=2)
         run = gr.Button("Run", variant="primary", scale=1)
     status = gr.Markdown("" if choices else f"**No data:** {missing_cache_message(cache_root)}")
-    metrics = gr.Markdown()
+    metrics = gr.Markdown(elem_id="errors-metrics")
     with gr.Row():
-        scatter = gr.Plot(label="Predicted vs label")
-        confusion = gr.Plot(label="Polarity confusion")
+        scatter = gr.Plot(label="Predicted vs label", elem_id="errors-scatter")
+        confusion = gr.Plot(label="Polarity confusion", elem_id="errors-confusion")
     with gr.Row():
         polarity = gr.Dropdown([ALL, *POLARITY3], value=ALL, label="Label polarity")
         corpus = gr.Dropdown([ALL], value=ALL, label="Corpus")
         conflict_only = gr.Checkbox(False, label="Modality conflict only")
         min_error = gr.Slider(0.0, 6.0, value=0.0, step=0.1, label="Minimum abs error")
     table = gr.Dataframe(label="Items, largest error first (click a row to open it)", interactive=False,
+                         elem_id="errors-table",
                          max_height=520, wrap=True, show_search="search", datatype="auto")
     selection = gr.Markdown()
     selected = gr.State(None)

@@ -1,5 +1,7 @@
 """A person's path through the page, in headless Chromium: upload a clip, analyse, read the score and
-the charts, visit every tab; one screenshot per tab goes to a folder the test prints.
+the charts, visit every tab; one screenshot per tab goes to a folder the test prints (MSA_SCREENSHOTS
+sets it): 1-live, 2-compare, 3-errors (after a run: metrics, charts, table), 4-models, and, when the
+feature caches exist, 5-live-from-error-table (the worst error opened in the Live panels).
 
 Needs Debian's chromium + chromedriver (`apt-get install -y chromium chromium-driver`) and the
 `selenium` package; nothing downloads a browser. Skips with the reason when either is absent.
@@ -63,13 +65,21 @@ def _wait(driver, condition, timeout=90.0, what="the page"):
 
 
 def _screenshot(driver, path: Path) -> None:
-    """The whole page, not just the window."""
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1400, min(max(height, 1000), 6000))
-    driver.execute_script("window.scrollTo(0, 0)")
-    time.sleep(0.5)
+    """The whole page, not just the window: Chrome renders a viewport as tall as the content (the
+    charts re-lay themselves out at the new size, so the height is measured until it settles)."""
+    height = 0
+    for _ in range(4):
+        content = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"]
+        new = min(max(int(content) + 1, 1000), 8000)
+        if new == height:
+            break
+        height = new
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 1400, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        time.sleep(0.3)
     driver.save_screenshot(str(path))
-    driver.set_window_size(1400, 1000)
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    print(f"{path.name}: {height} px")
 
 
 def _open_tab(driver, name: str) -> None:
@@ -83,18 +93,19 @@ def _plots(driver, elem_id: str) -> int:
     return len(driver.find_elements(By.CSS_SELECTOR, f"#{elem_id} .js-plotly-plot"))
 
 
-def _open_worst_error(d) -> None:
-    """Run the error analysis on the default split and click the first row (largest error)."""
+def _first_cell(d):
+    """The first cell of the error table (Gradio's virtual table), i.e. the largest error."""
+    return next((c for c in d.find_elements(By.CSS_SELECTOR, "#errors-table [role=gridcell]")
+                 if c.is_displayed() and c.text.strip()), None)
+
+
+def _run_error_analysis(d) -> None:
+    """Run the error analysis on the default split; wait for its metrics, both charts and the table."""
     run = next(b for b in d.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "Run" and b.is_displayed())
     run.click()
-
-    def first_cell(d):  # the item table is Gradio's virtual table (the metrics are a plain one)
-        return next((c for c in d.find_elements(By.CSS_SELECTOR, ".virtual-table-viewport [role=gridcell]")
-                     if c.is_displayed() and c.text.strip()), None)
-
-    cell = _wait(d, first_cell, timeout=120, what="the error table")
-    time.sleep(0.5)
-    cell.click()
+    _wait(d, _first_cell, timeout=120, what="the error table")
+    _wait(d, lambda d: _plots(d, "errors-scatter") and _plots(d, "errors-confusion"), what="the error charts")
+    assert "MAE" in d.find_element(By.ID, "errors-metrics").text
 
 
 def test_upload_analyse_and_visit_every_tab(app_server, browser, shots):
@@ -132,12 +143,13 @@ def test_upload_analyse_and_visit_every_tab(app_server, browser, shots):
     _screenshot(d, shots / "2-compare.png")
 
     _open_tab(d, "Error analysis")
-    time.sleep(1.0)
-    if (ROOT / "cache" / "mosi" / "meta.json").is_file():  # feature caches exist: open a sample from the table
-        _open_worst_error(d)
+    opened = (ROOT / "cache" / "mosi" / "meta.json").is_file()  # feature caches exist: run, open a sample
+    if opened:
+        _run_error_analysis(d)
         _screenshot(d, shots / "3-errors.png")
-        _open_tab(d, "Live") if "cached sample" not in d.find_element(By.ID, "score").text else None
+        _wait(d, _first_cell, what="the error table after the screenshot").click()
         _wait(d, lambda d: "cached sample" in d.find_element(By.ID, "score").text, what="the opened sample")
+        _wait(d, lambda d: _plots(d, "subsets"), what="the sample's charts")
         _screenshot(d, shots / "5-live-from-error-table.png")
     else:
         _screenshot(d, shots / "3-errors.png")
@@ -145,5 +157,6 @@ def test_upload_analyse_and_visit_every_tab(app_server, browser, shots):
     _open_tab(d, "Models")
     _wait(d, lambda d: "mmmie" in d.find_element(By.ID, "models-overview").text, what="the models table")
     _screenshot(d, shots / "4-models.png")
-    assert sorted(p.name for p in shots.glob("*.png"))[:4] == ["1-live.png", "2-compare.png", "3-errors.png",
-                                                               "4-models.png"]
+    expected = ["1-live.png", "2-compare.png", "3-errors.png", "4-models.png"]
+    expected += ["5-live-from-error-table.png"] if opened else []
+    assert set(expected) <= {p.name for p in shots.glob("*.png")}

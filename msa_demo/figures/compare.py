@@ -43,9 +43,10 @@ def compare_routing_figure(results: dict[str, dict]) -> go.Figure:
             fig.update_xaxes(visible=False, row=1, col=i)
             fig.update_yaxes(visible=False, row=1, col=i)
             continue
-        labels = axes[name]["axes"][0]
+        labels = [str(label).replace("expert ", "e") for label in axes[name]["axes"][0]]  # fit 1/6 width
         fig.add_trace(go.Bar(x=labels, y=routing[name], marker_color="#6F7FB3",
                              hovertext=axes[name]["meaning"]), 1, i)
         fig.update_yaxes(range=[0, 1], row=1, col=i, showticklabels=i == 1)
+        fig.update_xaxes(tickangle=0, tickfont={"size": 10}, row=1, col=i)
     fig.update_annotations(font_size=12)
-    return compact(fig, "Main routing weights per model", height=300)
+    return compact(fig, "Main routing weights per model (e1, e2, …: experts)", height=300)

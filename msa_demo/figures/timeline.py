@@ -40,6 +40,8 @@ def timeline_figure(features: Mapping[str, ModalityFeatures], words: Sequence = 
             _row_message(fig, row, "no voice in this input")
     fig.update_yaxes(visible=False, row=1, col=1)
     fig.update_yaxes(range=[0, 1], row=2, col=1)
+    for row in (3, 4):  # short rows: three ticks, or their labels run into each other
+        fig.update_yaxes(nticks=3, row=row, col=1)
     fig.update_xaxes(title="seconds", row=4, col=1)
     fig = compact(fig, "Timeline", height=520)
     fig.update_layout(showlegend=True, legend={"orientation": "v", "x": 1.01, "y": 0.75, "font": {"size": 11}})

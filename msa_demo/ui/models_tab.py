@@ -163,7 +163,8 @@ def build_models_tab(ctx: AppContext):
     table = gr.Dataframe(interactive=False, label="Checkpoints", elem_id="models-overview")
     choice = gr.Dropdown(ctx.zoo.names(), value=ctx.zoo.names()[0], label="Model", elem_id="models-choice")
     header = gr.Markdown(elem_id="models-header")
-    metrics = gr.Dataframe(interactive=False, label="Metrics in the card", elem_id="models-metrics", wrap=True)
+    metrics = gr.Dataframe(interactive=False, label="Metrics in the card", elem_id="models-metrics", wrap=True,
+                           max_height=900)
     with gr.Accordion("The whole card (JSON)", open=False):
         card = gr.JSON(label="Card")
 
