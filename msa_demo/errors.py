@@ -16,6 +16,10 @@ class UnsupportedMediaError(MediaError):
     """The file type is not one we decode."""
 
 
+class TooLargeError(MediaError):
+    """The file is larger than the upload limit (MSA_MAX_UPLOAD_MB); refused before decoding."""
+
+
 class CorruptMediaError(MediaError):
     """The file claims a media type but holds no decodable audio or video."""
 

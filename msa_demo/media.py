@@ -14,13 +14,14 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .errors import CorruptMediaError, EmptyFileError, MediaError, UnsupportedMediaError
+from .errors import CorruptMediaError, EmptyFileError, MediaError, TooLargeError, UnsupportedMediaError
 from .features.spec import SAMPLE_RATE, VISUAL_FPS
 
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v")
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".opus", ".weba", ".aac")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 DEFAULT_MAX_SECONDS = float(os.environ.get("MSA_MAX_SECONDS", 60))
+DEFAULT_MAX_UPLOAD_MB = float(os.environ.get("MSA_MAX_UPLOAD_MB", 200))  # also Gradio's max_file_size
 DEFAULT_MAX_SIDE = 640  # frames are scaled down to this longest side: faces stay large enough
 MAX_DECODE_ERRORS = 50  # damaged packets tolerated before we stop and keep what we have
 
@@ -66,14 +67,19 @@ def load_media(
     fps: float = VISUAL_FPS,
     max_seconds: float = DEFAULT_MAX_SECONDS,
     max_side: int = DEFAULT_MAX_SIDE,
+    max_mb: float = DEFAULT_MAX_UPLOAD_MB,
 ) -> MediaClip:
-    """Decode a video, audio or image file. Raises MediaError only when nothing is usable."""
+    """Decode a video, audio or image file. Raises MediaError only when nothing is usable.
+
+    A file over `max_mb` megabytes (MSA_MAX_UPLOAD_MB, default 200) is refused from its size alone,
+    before any byte is decoded (TooLargeError)."""
     path = Path(path)
     if not path.is_file():
         raise MediaError(f"file not found: {path.name}")
     kind = media_kind(path)
     if path.stat().st_size == 0:
         raise EmptyFileError(f"{path.name} is empty (0 bytes): the upload or recording failed")
+    check_size(path, max_mb)
     if kind == "image":
         return load_image(path.read_bytes(), name=path.name)
     try:
@@ -82,6 +88,18 @@ def load_media(
         raise CorruptMediaError(f"{path.name} is not a readable {kind} file ({_reason(exc)})") from exc
     with container:
         return _decode(container, path.name, kind, fps, max_seconds, max_side)
+
+
+def upload_limit_bytes(max_mb: float = DEFAULT_MAX_UPLOAD_MB) -> int:
+    return int(max_mb * 1024 * 1024)
+
+
+def check_size(path: str | os.PathLike, max_mb: float = DEFAULT_MAX_UPLOAD_MB) -> None:
+    """TooLargeError when the file is over the upload limit (MiB); nothing is read."""
+    size = Path(path).stat().st_size
+    if size > upload_limit_bytes(max_mb):
+        raise TooLargeError(f"{Path(path).name} is {size / 2**20:,.0f} MB, over the {max_mb:g} MB upload "
+                            "limit: trim or compress it (only the first minute is analysed anyway)")
 
 
 def load_image(data: bytes, name: str = "image") -> MediaClip:
@@ -103,8 +121,9 @@ def load_image(data: bytes, name: str = "image") -> MediaClip:
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc).split(":")[-1].strip() or type(exc).__name__
-    return text[:120]
+    """FFmpeg's reason without the file's path (a server path means nothing to a visitor)."""
+    text = getattr(exc, "strerror", None) or str(exc).split(":")[-1].strip() or type(exc).__name__
+    return str(text)[:120]
 
 
 def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max_side: int) -> MediaClip:

@@ -17,16 +17,18 @@ from .errors import AssetUnavailable
 from .features.audio import extract_audio, is_silent, warm_up
 from .features.spec import AUDIO_DIM, TEXT_DIM, VISUAL_DIM, VISUAL_FPS
 from .features.types import FeatureBundle, ModalityFeatures, check_dims
-from .media import DEFAULT_MAX_SECONDS, MediaClip, load_image, load_media
+from .media import DEFAULT_MAX_SECONDS, DEFAULT_MAX_UPLOAD_MB, MediaClip, load_image, load_media
 
 Progress = Callable[[float, str], None]
 
 
 class FeaturePipeline:
     def __init__(self, whisper_model: str = DEFAULT_WHISPER_MODEL, device: str | None = None,
-                 fps: float = VISUAL_FPS, max_seconds: float = DEFAULT_MAX_SECONDS):
+                 fps: float = VISUAL_FPS, max_seconds: float = DEFAULT_MAX_SECONDS,
+                 max_mb: float = DEFAULT_MAX_UPLOAD_MB):
         self.fps = fps
         self.max_seconds = max_seconds
+        self.max_mb = max_mb  # files over this are refused before decoding (MSA_MAX_UPLOAD_MB)
         self.device = device
         self.asr = WhisperASR(whisper_model, device=device)
         self._lock = threading.Lock()
@@ -124,7 +126,7 @@ class FeaturePipeline:
             return load_image(image_bytes)
         if path is None:
             return None
-        return load_media(path, fps=self.fps, max_seconds=self.max_seconds)
+        return load_media(path, fps=self.fps, max_seconds=self.max_seconds, max_mb=self.max_mb)
 
     def _transcript(self, clip: MediaClip | None, typed: str | None, notices: list[str]) -> Transcript:
         if typed is not None and typed.strip():
@@ -141,6 +143,9 @@ class FeaturePipeline:
             return Transcript("", source="none")
         if not result.transcript.text:
             notices.append("Whisper heard no words: text modality off")
+        elif (result.transcript.language or "en") != "en":
+            notices.append(f"speech detected as '{result.transcript.language}': the text model reads English, "
+                           "so the text modality may mean little (type an English transcript to replace it)")
         return result.transcript
 
     def _visual(self, clip: MediaClip | None, notices: list[str]):
