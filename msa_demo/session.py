@@ -35,6 +35,7 @@ class Extracted:
     landmarks: np.ndarray | None = None
     media_path: str | None = None
     source: str = "live"  # "live" or "mosi/test/<id>" for a corpus sample
+    language: str | None = None  # what Whisper detected; None for typed text
 
 
 def extract_input(pipeline: FeaturePipeline, path: str | None, transcript: str | None = None,
@@ -51,6 +52,7 @@ def extract_input(pipeline: FeaturePipeline, path: str | None, transcript: str |
         keyframe=bundle.keyframe,
         landmarks=bundle.keyframe_landmarks,
         media_path=path,
+        language=getattr(spoken, "language", None),
     )
 
 
@@ -73,7 +75,7 @@ def with_transcript(pipeline: FeaturePipeline, extracted: Extracted, text: str) 
         else:
             features = featurizer.encode(Transcript.typed(text).text)
     return replace(extracted, features={**extracted.features, "text": features}, transcript=text,
-                   words=[], notices=notices)
+                   words=[], notices=notices, language=None)
 
 
 def explain(extracted: Extracted, zoo: ModelZoo, model_name: str, *, present=None,
@@ -87,6 +89,7 @@ def explain(extracted: Extracted, zoo: ModelZoo, model_name: str, *, present=Non
                               notices=notices, present=present, rate=rate, seed=seed)
     result["model"] = model_name
     result["trained"] = zoo.card(model_name) is not None
+    result["language"] = extracted.language
     return result
 
 
