@@ -94,13 +94,25 @@ def split_choices(cache_root: str | Path) -> list[tuple[str, str]]:
     return choices
 
 
+def is_plain_name(name) -> bool:
+    """One folder name: no separator, not "." or "..", nothing hidden, no control characters."""
+    return (isinstance(name, str) and 0 < len(name) <= 64 and name.isprintable() and "/" not in name
+            and "\\" not in name and not name.startswith("."))
+
+
 def missing_cache_message(path: str | Path) -> str:
     return f"no feature cache under {path}: {CACHE_HINT}"
 
 
 def open_cache(cache_root: str | Path, corpus: str) -> tuple[FeatureCache, threading.Lock]:
     """The corpus's cache (opened once per process, again if its index changes) and the lock that
-    guards its shard buffer, which is not thread-safe."""
+    guards its shard buffer, which is not thread-safe.
+
+    `corpus` comes from a request (a dropdown value, a table row the browser sends back): it must be
+    a plain folder name directly under `cache_root` ("../x", "a/b", "/etc" are refused), so no
+    request reaches another folder."""
+    if not is_plain_name(corpus):
+        raise ErrorAnalysisError(f"{str(corpus)[:40]!r} is not a corpus name")
     path = Path(cache_root) / corpus
     index = path / "index.csv"
     if not (path / "meta.json").is_file() or not index.is_file():
@@ -296,6 +308,7 @@ def load_sample(cache_root: str | Path, corpus: str, split: str, item_id: str,
     """
     from .sample_media import sample_media
 
+    # corpus is checked by open_cache; item_id and split are only looked up in the cache's index
     cache, lock = open_cache(cache_root, corpus)
     with lock:
         if item_id not in cache:

@@ -23,6 +23,12 @@ DEMO_CLIPS = {"mosi": "media/mosi_clips/{id}.mp4"}  # corpora whose cache has no
 REPO_SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+def sample_dir() -> Path:
+    """<tempdir>/msa-demo-samples: one copy per opened item (named by corpus and id, so re-opening
+    reuses it), bounded by the items people open; removable at any time."""
+    return Path(tempfile.gettempdir()) / "msa-demo-samples"
+
+
 def media_roots(cache: FeatureCache, media_root: str | Path | None = None) -> list[Path]:
     candidates = [media_root, cache.meta.get("media_root"), os.environ.get("MSA_SHARED"), REPO_SHARED]
     return [Path(c) for c in candidates if c and Path(c).is_dir()]
@@ -53,7 +59,7 @@ def _servable_copy(reference: str, corpus: str, item_id: str) -> str | None:
         if not Path(reference).is_file():
             return None
         suffix, read = Path(reference).suffix, lambda: Path(reference).read_bytes()
-    target = Path(tempfile.gettempdir()) / "msa-demo-samples" / corpus / (_safe(item_id) + suffix)
+    target = sample_dir() / _safe(corpus) / (_safe(item_id) + suffix)
     if not target.is_file():
         try:
             data = read()
@@ -66,5 +72,7 @@ def _servable_copy(reference: str, corpus: str, item_id: str) -> str | None:
     return str(target)
 
 
-def _safe(item_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", item_id)
+def _safe(name: str) -> str:
+    """A file name that stays inside its folder: no separators, and never "." or ".."."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    return "_" + safe if safe.strip(".") == "" else safe
