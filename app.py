@@ -12,4 +12,4 @@ demo = build_demo(context)
 
 if __name__ == "__main__":
     context.warm_up_in_background()
-    demo.launch(css=demo.msa_css)
+    demo.launch(**demo.msa_launch)  # stylesheet and upload limit (MSA_MAX_UPLOAD_MB, default 200)

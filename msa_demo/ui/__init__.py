@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..media import DEFAULT_MAX_UPLOAD_MB, upload_limit_bytes
 from . import texts
 from .api import build_api
 from .compare import build_compare_tab
@@ -19,14 +20,26 @@ from .models_tab import build_models_tab
 from .status import status_markdown
 from .style import CSS
 
-__all__ = ["AppContext", "CSS", "build_demo"]
+__all__ = ["AppContext", "CSS", "build_demo", "launch_options"]
+
+# Gradio's upload cache ($GRADIO_TEMP_DIR, default <tempdir>/gradio): every DELETE_CACHE[0] s, files
+# this app put there (uploads, recordings, returned media) older than DELETE_CACHE[1] s are removed,
+# and all of them when the server stops.
+DELETE_CACHE = (1800, 3600)
+
+
+def launch_options(max_mb: float = DEFAULT_MAX_UPLOAD_MB) -> dict:
+    """What `demo.launch(**launch_options())` needs: the stylesheet (Gradio 6 takes it at launch) and
+    the upload limit, so Gradio refuses a larger file while it streams in (HTTP 413; the browser
+    says so before uploading), the same limit the pipeline enforces (MSA_MAX_UPLOAD_MB)."""
+    return {"css": CSS, "max_file_size": upload_limit_bytes(max_mb)}
 
 
 def build_demo(ctx: AppContext | None = None) -> gr.Blocks:
     """The page for one shared context (pipeline + models), queue configured for concurrent users:
     extraction runs at most 2 at a time (CPU-bound), re-scoring from cached features is cheap."""
     ctx = ctx or AppContext.create()
-    with gr.Blocks(title=texts.TITLE) as demo:
+    with gr.Blocks(title=texts.TITLE, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(f"# {texts.TITLE}\n{texts.INTRO}")
         status = gr.Markdown(elem_id="status")
         with gr.Tabs() as tabs:
@@ -48,4 +61,5 @@ def build_demo(ctx: AppContext | None = None) -> gr.Blocks:
         demo.load(lambda: status_markdown(ctx), None, status, show_progress="hidden")
     demo.queue(default_concurrency_limit=8, max_size=64)
     demo.msa_css = CSS  # launch(css=demo.msa_css): Gradio 6 takes the stylesheet at launch
+    demo.msa_launch = launch_options()  # launch(**demo.msa_launch): stylesheet + upload limit
     return demo
