@@ -86,5 +86,7 @@ def app_server(tiny_whisper, tmp_path_factory):
     """One `python app.py` for the app tests (test_app_server.py, test_browser.py), stopped at the end."""
     from app_server import running_app
 
-    with running_app(tmp_path_factory.mktemp("app"), {"MSA_WHISPER_MODEL": str(tiny_whisper)}) as url:
+    # a small upload limit, so test_bad_inputs.py can go over it cheaply (the clips used are < 1 MB)
+    env = {"MSA_WHISPER_MODEL": str(tiny_whisper), "MSA_MAX_UPLOAD_MB": "8"}
+    with running_app(tmp_path_factory.mktemp("app"), env) as url:
         yield url

@@ -32,12 +32,17 @@ def write_audio(path: Path, samples: np.ndarray, sr: int = SR, codec: str | None
 
 
 def write_video(path: Path, frames: np.ndarray, fps: int = 15, audio: np.ndarray | None = None,
-                vcodec: str = "libx264", acodec: str = "aac") -> Path:
-    """frames [N, H, W, 3] uint8 RGB; audio 16 kHz mono or None for a video without a sound track."""
-    with av.open(str(path), "w") as out:
+                vcodec: str = "libx264", acodec: str = "aac", rotation: int | None = None,
+                options: dict | None = None) -> Path:
+    """frames [N, H, W, 3] uint8 RGB; audio 16 kHz mono or None for a video without a sound track.
+    rotation: display-matrix rotation (counter-clockwise degrees, as phones record upright clips);
+    options: muxer options (e.g. {"live": "1"} for a webm without cues or duration, as browsers write)."""
+    with av.open(str(path), "w", options=options or {}) as out:
         video = out.add_stream(vcodec, rate=fps)
         video.width, video.height = frames.shape[2], frames.shape[1]
         video.pix_fmt = "yuv420p"
+        if rotation:
+            video.set_display_rotation(rotation)
         astream = None
         if audio is not None:
             astream = out.add_stream(acodec, rate=48_000 if acodec == "libopus" else SR)
