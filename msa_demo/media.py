@@ -23,6 +23,13 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 DEFAULT_MAX_SECONDS = float(os.environ.get("MSA_MAX_SECONDS", 60))
 DEFAULT_MAX_UPLOAD_MB = float(os.environ.get("MSA_MAX_UPLOAD_MB", 200))  # also Gradio's max_file_size
 DEFAULT_MAX_SIDE = 640  # frames are scaled down to this longest side: faces stay large enough
+# FFmpeg picks a demuxer from the bytes, not the name: a text file called .mp4 can be a playlist
+# (concat, HLS) that opens other files or URLs. Only the containers we promise are allowed, and only
+# local files, so an upload never makes FFmpeg read anything but itself.
+OPEN_OPTIONS = {
+    "format_whitelist": "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,wav,mp3,flac,ogg,aac",
+    "protocol_whitelist": "file",
+}
 MAX_DECODE_ERRORS = 50  # damaged packets tolerated before we stop and keep what we have
 
 
@@ -83,7 +90,7 @@ def load_media(
     if kind == "image":
         return load_image(path.read_bytes(), name=path.name)
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), options=dict(OPEN_OPTIONS))
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise CorruptMediaError(f"{path.name} is not a readable {kind} file ({_reason(exc)})") from exc
     with container:

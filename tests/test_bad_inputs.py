@@ -355,6 +355,36 @@ def test_a_request_cannot_name_a_file_outside_the_upload_area(app_server, client
     _still_answers(client)
 
 
+# --- containers: the ones we promise open, a playlist posing as a video does not ------------------
+@pytest.mark.parametrize("name, vcodec, acodec", [("clip.mov", "libx264", "aac"), ("clip.mkv", "libx264", "libopus"),
+                                                  ("clip.avi", "mpeg4", "libmp3lame"), ("clip.m4v", "libx264", "aac")])
+def test_every_promised_video_container_opens(tmp_path, name, vcodec, acodec):
+    path = write_video(tmp_path / name, noise_frames(10, 32, 32), fps=10, audio=tone(1.0), vcodec=vcodec,
+                       acodec=acodec)
+    clip = load_media(path)
+    assert clip.has_video and clip.has_audio
+
+
+@pytest.mark.parametrize("name, codec", [("voice.opus", "libopus"), ("voice.aac", "aac")])
+def test_every_promised_audio_container_opens(tmp_path, name, codec):
+    from media_factory import write_audio
+
+    assert load_media(write_audio(tmp_path / name, tone(1.0), codec=codec)).has_audio
+
+
+def test_a_playlist_named_mp4_cannot_open_other_files(tmp_path, generated):
+    """FFmpeg probes the bytes: an ffconcat list called .mp4 would play the files it names (found
+    before the fix: it decoded a clip next to it). Only real containers and local files are allowed."""
+    import shutil
+
+    shutil.copy(generated["noise_with_tone"], tmp_path / "other.mp4")
+    (tmp_path / "playlist.mp4").write_text("ffconcat version 1.0\nfile other.mp4\n")
+    (tmp_path / "stream.mp4").write_text("#EXTM3U\n#EXTINF:10.0,\nhttp://127.0.0.1:9/x.ts\n#EXT-X-ENDLIST\n")
+    for name in ("playlist.mp4", "stream.mp4"):
+        with pytest.raises(CorruptMediaError, match=f"{name} is not a readable video file"):
+            load_media(tmp_path / name)
+
+
 # --- requests that name files: ids and corpus names stay inside the caches ------------------------
 @pytest.fixture(scope="module")
 def cache_root(tmp_path_factory) -> Path:
