@@ -5,6 +5,18 @@
 - `/features` (video, audio, transcript) -> (feature summary, notices), kept from the first page.
 
 User errors come back as a gradio error with the message (gradio_client raises it), never a traceback.
+
+What a request can reach (here and in every event handler of the page):
+- files: only uploads. Gradio refuses a file larger than MSA_MAX_UPLOAD_MB while it streams in (413)
+  and a FileData path it did not receive as an upload (InvalidPathError: /etc/…, another folder under
+  the temp dir) before a handler runs; the pipeline checks the size again before decoding, and FFmpeg
+  may open only real media containers and local files (media.OPEN_OPTIONS), so a playlist posing as
+  an .mp4 cannot pull in other files;
+- names: a model name is looked up in the registry, a corpus name must be one folder under the cache
+  root, an item id is a key in the cache's index; none becomes a path;
+- pickles: never. Checkpoints and feature caches are safetensors + JSON/CSV; Whisper weights come from
+  the operator's MSA_WHISPER_MODEL (loaded by Whisper with torch.load(weights_only=True)); MMSA
+  pickles are read only by `training.extract --corpus mmsa --root FILE`, an operator's command.
 """
 
 from __future__ import annotations
