@@ -5,6 +5,8 @@ in the background right away, so the first visitor does not wait for them; witho
 weights (offline) the app still starts and says what is off.
 """
 
+import signal
+
 from msa_demo.ui import AppContext, build_demo
 
 context = AppContext.create()
@@ -12,4 +14,6 @@ demo = build_demo(context)
 
 if __name__ == "__main__":
     context.warm_up_in_background()
+    # stop on SIGTERM as on Ctrl-C: Gradio then shuts down cleanly and deletes this app's uploads
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     demo.launch(**demo.msa_launch)  # stylesheet and upload limit (MSA_MAX_UPLOAD_MB, default 200)
