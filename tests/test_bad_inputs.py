@@ -462,3 +462,20 @@ def test_model_names_are_looked_up_never_opened(zoo):
     for name in ("../../etc/passwd", "late_fusion/../../x", "/tmp/model"):
         with pytest.raises(KeyError, match="unknown model"):
             zoo.get(name)
+
+
+@pytest.mark.slow
+def test_uploads_are_deleted_when_the_server_stops(tiny_whisper, tmp_path, odd):
+    """Its own server (~20 s): Gradio's cache ($GRADIO_TEMP_DIR) keeps uploads; with delete_cache set
+    and SIGTERM handled like Ctrl-C (app.py), stopping the server removes them."""
+    from gradio_client import Client, handle_file
+
+    from app_server import running_app
+
+    cache = tmp_path / "gradio-tmp"
+    with running_app(tmp_path, {"MSA_WHISPER_MODEL": str(tiny_whisper)}) as url:
+        client = Client(url, verbose=False)
+        client.predict(handle_file(str(odd["tiny"])), "ok", MODEL, api_name="/analyze")
+        client.close()
+        assert [p for p in cache.rglob("tiny.mp4")]  # the upload, while the server runs
+    assert not [p for p in cache.rglob("tiny.mp4")]
