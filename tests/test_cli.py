@@ -18,7 +18,9 @@ def test_json_on_a_real_clip(mosi_clips, tiny_whisper, capsys):
     assert 0.0 < out["audio"]["voiced_fraction"] <= 1.0
     assert isinstance(out["transcript"], str) and out["transcript"]
     assert set(out["timings"]) >= {"decode", "asr", "visual", "audio", "text"}
-    assert out["notices"] == []
+    # the tiny random Whisper's language is a 99-way tie (its language tokens have zero embeddings),
+    # broken in no stable order: it is rarely "en", so the not-English notice may be there
+    assert [n for n in out["notices"] if not n.startswith("speech detected as")] == []
 
 
 def test_typed_transcript_and_no_face(generated, capsys):
