@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,8 +53,10 @@ class WhisperASR:
     """Loads Whisper once (lazily, on first use) and serialises calls: one model, many threads."""
 
     def __init__(self, model: str = DEFAULT_WHISPER_MODEL, device: str | None = None,
-                 download_root: str | None = None):
+                 download_root: str | None = None, decode_options: dict | None = None):
         self.model_name = model
+        # extra keyword arguments for Whisper's decoding (e.g. sample_len, to cap decoder steps)
+        self.decode_options = dict(decode_options or {})
         self.device = device
         self.download_root = download_root
         self._model = None
@@ -83,15 +86,20 @@ class WhisperASR:
             return ASRResult(None, "no audio to transcribe")
         import torch
 
-        with self._lock:
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        fp16 = next(model.parameters()).device.type == "cuda" and torch.cuda.is_available()
+        with self._lock, _encoder_memo(model):
+            if language is None:
+                language = _detect_language(model, audio, torch.float16 if fp16 else torch.float32)
             result = model.transcribe(
-                np.ascontiguousarray(audio, dtype=np.float32),
+                audio,
                 language=language,
                 temperature=0.0,
                 word_timestamps=True,
                 condition_on_previous_text=False,
-                fp16=next(model.parameters()).device.type == "cuda" and torch.cuda.is_available(),
+                fp16=fp16,
                 verbose=None,
+                **self.decode_options,
             )
         words = [
             Word(w["word"].strip(), float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
@@ -101,6 +109,56 @@ class WhisperASR:
         ]
         text = " ".join(result.get("text", "").split())
         return ASRResult(Transcript(text, words, result.get("language"), source="whisper"))
+
+
+@contextmanager
+def _encoder_memo(model):
+    """Run Whisper's audio encoder once per 30 s window instead of three times.
+
+    `transcribe` encodes the same padded mel window for language detection (see `_detect_language`),
+    for decoding, and again for the word-timestamp alignment. The encoder is most of the cost on CPU
+    (~2 s of one core per window for `base`), and its output for the same input is the same, so
+    within one call the last (input, output) pair is kept and reused when the input is equal.
+    """
+    import torch
+
+    encoder = model.encoder
+    original = encoder.forward
+    last: list = []
+
+    def forward(x):
+        if last and last[0].shape == x.shape and last[0].dtype == x.dtype and torch.equal(last[0], x):
+            return last[1]
+        out = original(x)
+        last[:] = [x.detach().clone(), out]
+        return out
+
+    encoder.forward = forward
+    try:
+        yield
+    finally:
+        del encoder.forward  # back to the class's method
+
+
+def _detect_language(model, audio: np.ndarray, dtype) -> str | None:
+    """The language of the first 30 s window, from the same padded mel window the decoder then reads
+    (Whisper's own `decode` detects from that window too), so the encoder output is shared with it.
+    Whisper's `transcribe` instead pads with the log-mel of silence, which costs one more encoder pass
+    and can only differ on the language of near-ties. None for an English-only model."""
+    import whisper
+    from whisper.audio import N_FRAMES, N_SAMPLES
+    from whisper.tokenizer import get_tokenizer
+
+    if not model.is_multilingual:
+        return None
+    mel = whisper.log_mel_spectrogram(audio, model.dims.n_mels, padding=N_SAMPLES)
+    content = mel.shape[-1] - N_FRAMES
+    segment = whisper.pad_or_trim(mel[:, : min(N_FRAMES, content)], N_FRAMES).to(model.device).to(dtype)
+    tokens, _ = model.detect_language(segment)
+    # the arg-max token (ties go to the first language, English), not the max over the softmaxed
+    # dict, whose exact ties (a test model's) are broken by rounding noise
+    tokenizer = get_tokenizer(model.is_multilingual, num_languages=model.num_languages)
+    return dict(zip(tokenizer.all_language_tokens, tokenizer.all_language_codes))[int(tokens.reshape(-1)[0])]
 
 
 def _load_whisper(name: str, device: str | None, download_root: str | None):
