@@ -36,6 +36,7 @@ class Extracted:
     media_path: str | None = None
     source: str = "live"  # "live" or "mosi/test/<id>" for a corpus sample
     language: str | None = None  # what Whisper detected; None for typed text
+    timings: dict[str, float] = field(default_factory=dict)  # extraction stage -> seconds (live input)
 
 
 def extract_input(pipeline: FeaturePipeline, path: str | None, transcript: str | None = None,
@@ -53,6 +54,7 @@ def extract_input(pipeline: FeaturePipeline, path: str | None, transcript: str |
         landmarks=bundle.keyframe_landmarks,
         media_path=path,
         language=getattr(spoken, "language", None),
+        timings=dict(bundle.timings),
     )
 
 

@@ -37,6 +37,22 @@ class LiveTab:
     show: Callable  # (extracted, model, modalities, rate) -> panel values
 
 
+def analysis_panels(ctx: AppContext, extracted: Extracted, name: str, mods, r) -> list:
+    """Every Live panel for a cached input: the full explanation, the robustness condition, figures.
+    (What "Analyse" does after extraction; `python -m bench.latency` times this function.)"""
+    result = explain(extracted, ctx.zoo, name)
+    condition = explain(extracted, ctx.zoo, name, present=list(mods or []), rate=float(r or 0.0))
+    return live_panels(extracted, result, condition)
+
+
+def robustness_panels(ctx: AppContext, extracted: Extracted, name: str, mods, r) -> tuple:
+    """A modality toggle or slider move: re-score the cached features (full and under the condition),
+    nothing re-extracted -> (robustness line, subsets figure). Timed as `toggle_seconds`."""
+    full = explain(extracted, ctx.zoo, name)
+    condition = explain(extracted, ctx.zoo, name, present=list(mods or []), rate=float(r or 0.0))
+    return robustness_markdown(condition, full), subsets_figure(full, condition)
+
+
 def build_live_tab(ctx: AppContext) -> LiveTab:
     names = ctx.zoo.names()
     default = "midg" if "midg" in names else names[0]
@@ -81,9 +97,7 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
               keyframe]
 
     def show(extracted: Extracted, name: str, mods, r) -> list:
-        result = explain(extracted, ctx.zoo, name)
-        condition = explain(extracted, ctx.zoo, name, present=list(mods or []), rate=float(r or 0.0))
-        return live_panels(extracted, result, condition)
+        return analysis_panels(ctx, extracted, name, mods, r)
 
     def failed(message: str, kind: str = "error") -> list:
         """Keep the state, say what happened in place of the score, blank the charts."""
@@ -127,9 +141,7 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
         if extracted is None:
             return gr.update(), gr.update()
         try:
-            full = explain(extracted, ctx.zoo, name)
-            condition = explain(extracted, ctx.zoo, name, present=list(mods or []), rate=float(r or 0.0))
-            return robustness_markdown(condition, full), subsets_figure(full, condition)
+            return robustness_panels(ctx, extracted, name, mods, r)
         except Exception:
             log.exception("re-scoring failed")
             return texts.GENERIC_ERROR, None
