@@ -1,0 +1,1 @@
+"""Speed and load benchmarks: `python -m bench.latency`, `python -m bench.load`."""
