@@ -67,9 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpora", default="mosi,meld,ravdess,fer2013")
     p.add_argument("--out", default="reports/eval.jsonl")
     p.add_argument("--limit", type=int, default=None, help="first N test items per corpus (smoke tests)")
+    p.add_argument("--checkpoints", nargs="+", default=None, help="these files instead of all under --runs")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (small tensors: 1 is fastest)")
     args = p.parse_args(argv)
-    checkpoints = sorted(Path(args.runs).glob("**/*.safetensors"))
+    checkpoints = ([Path(c) for c in args.checkpoints] if args.checkpoints
+                   else sorted(Path(args.runs).glob("**/*.safetensors")))
     if not checkpoints:
         print(f"error: no checkpoints under {args.runs}: run python -m training.train first", file=sys.stderr)
         return 2
