@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     analyze = commands.add_parser("analyze", help="score one input and explain the score")
     analyze.add_argument("path", nargs="?", default=None, help="video, audio or image file (optional with --transcript)")
     analyze.add_argument("--transcript", default=None, help="use this text instead of Whisper")
-    analyze.add_argument("--model", default="midg", help="late_fusion, early_fusion, midg, derl, misr or mmmie")
+    analyze.add_argument("--model", default=None, help="late_fusion, early_fusion, midg, derl, misr or mmmie "
+                         "(default: the shipped checkpoint with the lowest validation loss)")
     analyze.add_argument("--checkpoints", default=None, help="folder of <model>.safetensors (default: the repo's checkpoints/)")
     analyze.add_argument("--json", action="store_true", help="print one JSON object")
     analyze.add_argument("--whisper-model", default=None, help="Whisper name (base, small…) or checkpoint path")
@@ -58,12 +59,14 @@ def _analyze(args) -> int:
     from .session import analyze_input
     from .zoo import ModelZoo
 
-    if args.model not in list_models():
-        print(f"error: unknown model '{args.model}' (known: {', '.join(list_models())})", file=sys.stderr)
-        return 2
     root = args.checkpoints or Path(__file__).resolve().parents[1] / "checkpoints"
+    zoo = ModelZoo(root)
+    model = args.model or zoo.default_name()
+    if model not in list_models():
+        print(f"error: unknown model '{model}' (known: {', '.join(list_models())})", file=sys.stderr)
+        return 2
     try:
-        result = analyze_input(_pipeline(args), ModelZoo(root), args.path, args.transcript, args.model)
+        result = analyze_input(_pipeline(args), zoo, args.path, args.transcript, model)
     except MediaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

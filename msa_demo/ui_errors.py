@@ -129,7 +129,9 @@ def build_error_tab(zoo, cache_root: str | Path = "cache") -> ErrorTab:
     gr.Markdown(INTRO)
     with gr.Row():
         split = gr.Dropdown(choices, value=default_split, label="Corpus split (feature caches)", scale=3)
-        model = gr.Dropdown(names, value=names[0] if names else None, label="Model", scale=2)
+        default = zoo.default_name() if hasattr(zoo, "default_name") else None
+        model = gr.Dropdown(names, value=default if default in names else (names[0] if names else None),
+                            label="Model", scale=2)
         run = gr.Button("Run", variant="primary", scale=1)
     status = gr.Markdown("" if choices else f"**No data:** {missing_cache_message(cache_root)}")
     metrics = gr.Markdown(elem_id="errors-metrics")

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import torch
 
-from .models import CheckpointError, MSAModel, create_model, list_models, load_checkpoint
+from .models import CheckpointError, MSAModel, create_model, list_models, load_checkpoint, read_card
 
 log = logging.getLogger(__name__)
 
 RANDOM_SEED = 0  # untrained fallback: the same random weights in every process
+FALLBACK_DEFAULT = "midg"  # the default model when no checkpoint says otherwise
 
 
 class ModelZoo:
@@ -35,6 +36,22 @@ class ModelZoo:
 
     def names(self) -> list[str]:
         return list_models()
+
+    def default_name(self) -> str:
+        """The model every tab, the API and the CLI start on: the shipped checkpoint with the lowest
+        validation loss (a choice made on validation data only, like the checkpoints themselves)."""
+        scored = []
+        for name in self.names():
+            path = self.checkpoint_path(name)
+            if path is None:
+                continue
+            try:
+                loss = read_card(path).get("metrics", {}).get("validation", {}).get("val/loss")
+            except CheckpointError:
+                continue
+            if isinstance(loss, (int, float)):
+                scored.append((loss, name))
+        return min(scored)[1] if scored else FALLBACK_DEFAULT
 
     def checkpoint_path(self, name: str) -> Path | None:
         """`<root>/<name>.safetensors`, else the first `<root>/<name>-*.safetensors`; None if neither."""

@@ -239,3 +239,10 @@ def test_models_tab_shows_a_shipped_card_as_one_readable_table(tmp_path):
     assert overview(ctx).set_index("model").loc["late_fusion", "corpora"] == "mosi, meld"
     header, table, card = card_view(ctx, "midg")
     assert "random weights" in header and table.empty
+
+
+def test_default_model_is_the_checkpoint_with_the_lowest_validation_loss(tmp_path):
+    assert ModelZoo(tmp_path).default_name() == "midg"  # nothing shipped: the documented fallback
+    for name, loss in (("late_fusion", 0.80), ("derl", 0.74), ("misr", 0.77)):
+        save_checkpoint(create_model(name), tmp_path / name, metrics={"validation": {"val/loss": loss}})
+    assert ModelZoo(tmp_path).default_name() == "derl"
