@@ -28,7 +28,7 @@ import gradio as gr
 from ..errors import MediaError
 from ..session import analyze_input
 from . import texts
-from .context import AppContext
+from .context import EXTRACT_CONCURRENCY, AppContext
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,6 @@ def build_api(ctx: AppContext) -> None:
         return summary, "\n".join(f"- {n}" for n in summary["notices"]) or "- all three modalities read"
 
     analyze_button.click(analyze, [media, transcript, model], result, api_name="analyze",
-                         concurrency_id="extract", concurrency_limit=2)
+                         concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY)
     features_button.click(features, [video, audio, transcript], [summary, notices], api_name="features",
-                          concurrency_id="extract", concurrency_limit=2)
+                          concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY)

@@ -6,6 +6,7 @@ Created once per process (app.py), so models and extractors load once and serve 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,11 @@ from ..pipeline import FeaturePipeline
 from ..zoo import ModelZoo
 
 log = logging.getLogger(__name__)
+
+# How many requests may read media at once (the Analyse / Re-analyse buttons, `/analyze`,
+# `/features`: one shared concurrency group). Measured with `python -m bench.load`: see
+# `msa_demo.ui.QUEUE_NOTES` for the numbers and why.
+EXTRACT_CONCURRENCY = int(os.environ.get("MSA_EXTRACT_CONCURRENCY", 2))
 ROOT = Path(__file__).resolve().parents[2]
 
 

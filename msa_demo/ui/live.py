@@ -16,7 +16,7 @@ from ..errors import MediaError
 from ..features.spec import MODALITIES
 from ..session import Extracted, explain, extract_input, with_transcript
 from . import texts
-from .context import AppContext
+from .context import EXTRACT_CONCURRENCY, AppContext
 from .render import KEYFRAME_LABEL, live_panels, message_html, robustness_markdown
 from ..figures import subsets_figure
 
@@ -149,11 +149,11 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
     controls = [model, modalities, rate]
     outputs = [state, transcript] + panels
     analyse.click(on_analyse, [video, audio, transcript] + controls, outputs,
-                  concurrency_id="extract", concurrency_limit=2, show_progress="full")
+                  concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY, show_progress="full")
     reanalyse.click(on_reanalyse, [transcript] + controls + [state], outputs,
-                    concurrency_id="extract", concurrency_limit=2)
+                    concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY)
     transcript.submit(on_reanalyse, [transcript] + controls + [state], outputs,
-                      concurrency_id="extract", concurrency_limit=2)
+                      concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY)
     model.input(on_model, controls + [state], panels)
     for control in (modalities, rate):
         control.change(on_condition, controls + [state], [robust, subsets], trigger_mode="always_last",
