@@ -7,7 +7,11 @@ weights (offline) the app still starts and says what is off.
 
 import signal
 
-from msa_demo.ui import AppContext, build_demo
+from msa_demo.runtime import limit_malloc_arenas
+
+limit_malloc_arenas()  # before any thread starts: memory returns near baseline after bursts
+
+from msa_demo.ui import AppContext, build_demo  # noqa: E402
 
 context = AppContext.create()
 demo = build_demo(context)
