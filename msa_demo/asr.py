@@ -74,6 +74,18 @@ class WhisperASR:
                 self._model, self._error = _load_whisper(self.model_name, self.device, self.download_root)
             return self._model
 
+    def warm_up(self) -> None:
+        """Compile Whisper's word-alignment DTW (numba, ~2 s once per process) now, at start, rather
+        than in the first visitor's request."""
+        if self.load() is None:
+            return
+        try:
+            from whisper.timing import dtw_cpu
+
+            dtw_cpu(np.zeros((2, 3), np.float64))
+        except Exception:  # pragma: no cover - an optimisation only; transcription compiles it anyway
+            pass
+
     def unavailable_reason(self) -> str | None:
         self.load()
         return self._error

@@ -70,6 +70,7 @@ class FeaturePipeline:
         status = {"text": self._text_error, "visual": self._face_error, "asr": None}
         if asr:
             status["asr"] = self.asr.unavailable_reason()
+            self.asr.warm_up()
         return status
 
     # --- the path -----------------------------------------------------------------------------
