@@ -26,10 +26,8 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serial", action="store_true",
                         help="read face and voice after the transcription, not alongside (for comparison)")
     parser.add_argument("--out", default=None, help="also write the JSON object to this file")
+    parser.add_argument("--markdown", default=None, help="also write a Markdown table to this file")
     args = parser.parse_args(argv)
 
     _environment()
@@ -79,8 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     clips = [bench.clip(path, args.runs) for path in paths]
     warm = warm_start(args.warm_start_runs, bench.whisper_for_app) if args.warm_start_runs else None
     report = bench.summary(clips, warm, args.runs)
+    report["command"] = "python -m bench.latency " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(report))
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0
 
@@ -239,35 +241,11 @@ def warm_start(runs: int, whisper: str) -> dict:
     return {"seconds": round(statistics.median(times), 3), "runs": [round(t, 3) for t in times]}
 
 
-def _launch_once(whisper: str, timeout: float = 120.0) -> float:
-    import socket
-    import tempfile
+def _launch_once(whisper: str) -> float:
+    from .server import served_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/"
-    with tempfile.TemporaryDirectory(prefix="msa-warm-") as tmp:
-        env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port),
-                   GRADIO_ANALYTICS_ENABLED="False", GRADIO_TEMP_DIR=tmp, MSA_WHISPER_MODEL=whisper)
-        start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        try:
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"app.py exited with {proc.returncode} before serving")
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as response:
-                        if response.status == 200:
-                            return time.perf_counter() - start
-                except OSError:
-                    if time.perf_counter() - start > timeout:
-                        raise RuntimeError(f"app.py did not serve {url} in {timeout:.0f} s") from None
-                    time.sleep(0.05)
-        finally:
-            proc.kill()
-            proc.wait()
+    with served_app({"MSA_WHISPER_MODEL": whisper}) as (_, _, seconds):
+        return seconds
 
 
 def _cpu_name() -> str:
@@ -304,6 +282,31 @@ def render(report: dict) -> str:
         lines.append(f"warm_start_seconds: {report['warm_start_seconds']:.2f} "
                      f"(runs {report['warm_start']['runs']})   target <= 15")
     return "\n".join(lines)
+
+
+def markdown(report: dict) -> str:
+    """The measurement as a Markdown section (stage medians per clip, targets)."""
+    d = report["device"]
+    stages = list(report["clips"][0]["stages"])
+    lines = [f"`{report['command']}` — {d['type']}, {d['cpu']}, {d['cpu_cores']} cores, torch threads "
+             f"{d['torch_threads']}, torch {d['torch']}; model {report['model']}; face and voice "
+             f"{report['face_and_voice']}; median of {report['runs']} runs after one warm-up run.", ""]
+    if report["whisper"].get("note"):
+        lines += [f"Whisper: {report['whisper']['note']}.", ""]
+    lines.append("| clip | s | " + " | ".join(stages) + " | extract | panels | **total** | **RTF** | toggle |")
+    lines.append("|---|---:|" + "---:|" * (len(stages) + 5))
+    for c in report["clips"]:
+        lines.append(f"| {Path(c['path']).name} | {c['duration']:.1f} | "
+                     + " | ".join(f"{c['stages'][s]:.3f}" for s in stages)
+                     + f" | {c['extract_seconds']:.2f} | {c['panels_seconds']:.3f} | **{c['total_seconds']:.2f}** | "
+                     f"**{c['realtime_factor']:.3f}** | {c['toggle_seconds']:.3f} |")
+    lines.append("")
+    warm = report["warm_start"]
+    lines.append(f"- real-time factor (worst clip): **{report['realtime_factor']:.3f}** (target ≤ 0.3)")
+    lines.append(f"- toggle re-scoring: **{report['toggle_seconds']:.3f} s** (target ≤ 0.2 s)")
+    if warm:
+        lines.append(f"- warm start to HTTP 200: **{warm['seconds']:.2f} s** (runs {warm['runs']}; target ≤ 15 s)")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
