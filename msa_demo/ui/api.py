@@ -37,14 +37,14 @@ def build_api(ctx: AppContext) -> None:
     with gr.Group(visible=False):
         media = gr.File(label="media", type="filepath")
         transcript = gr.Textbox(label="transcript")
-        model = gr.Textbox(label="model", value="midg")
+        model = gr.Textbox(label="model", value=ctx.zoo.default_name())
         result = gr.JSON(label="analysis")
         video, audio = gr.File(type="filepath"), gr.File(type="filepath")
         summary, notices = gr.JSON(), gr.Markdown()
         analyze_button, features_button = gr.Button(), gr.Button()
 
     def analyze(path, text, name):
-        name = (name or "").strip() or "midg"
+        name = (name or "").strip() or ctx.zoo.default_name()
         if name not in ctx.zoo.names():
             raise gr.Error(f"unknown model '{name}'; choose one of {', '.join(ctx.zoo.names())}")
         if not path and not (text or "").strip():

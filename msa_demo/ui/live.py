@@ -55,7 +55,7 @@ def robustness_panels(ctx: AppContext, extracted: Extracted, name: str, mods, r)
 
 def build_live_tab(ctx: AppContext) -> LiveTab:
     names = ctx.zoo.names()
-    default = "midg" if "midg" in names else names[0]
+    default = ctx.zoo.default_name()
     state = gr.State(None)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
