@@ -46,13 +46,14 @@ class Request:
         return (handle_file(self.path) if self.path else None, self.text, self.model)
 
 
-def requests_for(n: int, clips: list[str], kind: str) -> list[Request]:
-    """n requests cycling through texts and models; `clip`/`mixed` send media (mixed: every 4th)."""
+def requests_for(n: int, clips: list[str], kind: str, typed: bool = False) -> list[Request]:
+    """n requests cycling through texts and models; `clip`/`mixed` send media (mixed: every 4th),
+    with a typed transcript when `typed` (Whisper skipped), else transcribed."""
     out = []
     for i in range(n):
         with_media = clips and (kind == "clip" or (kind == "mixed" and i % 4 == 0))
         path = clips[i % len(clips)] if with_media else None
-        text = "" if path else TEXTS[i % len(TEXTS)]
+        text = "" if path and not typed else TEXTS[i % len(TEXTS)]
         out.append(Request(path, text, MODELS[i % len(MODELS)]))
     return out
 
@@ -105,7 +106,7 @@ def burst(client, requests: list[Request], references: dict, timeout: float) -> 
 
 def run(n: int = 20, kind: str = "mixed", clips: list[str] | None = None, concurrency: int | None = None,
         env: dict[str, str] | None = None, timeout: float = 300.0, bursts: int = 2,
-        command: list[str] | None = None) -> dict:
+        command: list[str] | None = None, typed: bool = False) -> dict:
     from gradio_client import Client
 
     env = dict(env or {})
@@ -115,7 +116,7 @@ def run(n: int = 20, kind: str = "mixed", clips: list[str] | None = None, concur
     if "MSA_FACE_MODEL" not in os.environ and FACE_MODEL.is_file():
         env.setdefault("MSA_FACE_MODEL", str(FACE_MODEL))
     clips = list(clips or [])
-    requests = requests_for(n, clips, kind)
+    requests = requests_for(n, clips, kind, typed)
     with served_app(env, command=command) as (url, proc, startup):
         client = Client(url, verbose=False)
         references = {}

@@ -1,5 +1,5 @@
 """Load: 20 concurrent `/analyze` requests through gradio_client against `python app.py` on
-127.0.0.1 (bench.load, small version: text, and a 2 s audio clip through the tiny test Whisper).
+127.0.0.1 (bench.load, small version: text, and a 2 s audio clip with a typed transcript).
 Every answer right (Shapley sum, the model and transcript asked for, the same score as the same
 request alone), no errors, each burst within a time bound, and the server's memory back near its
 baseline: a second identical burst must not grow it further (no per-request leak)."""
@@ -19,7 +19,8 @@ def load_report(tiny_whisper, generated):
     from bench.load import run
 
     env = {"MSA_WHISPER_MODEL": str(tiny_whisper), "MSA_OFFLINE": "1"}
-    return run(N, kind="mixed", clips=[str(generated["tone"])], env=env, timeout=BURST_TIMEOUT, bursts=2)
+    return run(N, kind="mixed", clips=[str(generated["tone"])], env=env, timeout=BURST_TIMEOUT, bursts=2,
+               typed=True)
 
 
 @pytest.mark.slow
@@ -44,4 +45,5 @@ def test_requests_mix_text_and_media():
     requests = requests_for(N, ["clip.flac"], "mixed")
     assert len(requests) == N and sum(r.path is not None for r in requests) == 5
     assert all((r.path is None) == bool(r.text) for r in requests)
+    assert all(r.text for r in requests_for(N, ["clip.flac"], "mixed", typed=True))
     assert len({r.model for r in requests}) == 6

@@ -36,8 +36,17 @@ def launch_options(max_mb: float = DEFAULT_MAX_UPLOAD_MB) -> dict:
 
 
 def build_demo(ctx: AppContext | None = None) -> gr.Blocks:
-    """The page for one shared context (pipeline + models), queue configured for concurrent users:
-    extraction runs at most 2 at a time (CPU-bound), re-scoring from cached features is cheap."""
+    """The page for one shared context (pipeline + models), queue configured for concurrent users.
+
+    Queue, chosen from `python -m bench.load --kind mixed --requests 20 --concurrency N` on 2 CPU
+    cores (20 concurrent /analyze, every 4th a MOSI clip through a base-sized Whisper, two bursts;
+    reports/latency.md): a burst took 12-13 s with 1 request reading media at a time, 12.5-18 s
+    with 2, 20 s with 3. One extraction already fills both cores (Whisper, with face and voice read
+    alongside) and Whisper runs one call at a time, so more than 2 only oversubscribes the cores.
+    2 rather than 1 (`EXTRACT_CONCURRENCY`, MSA_EXTRACT_CONCURRENCY): a typed-text request or a
+    clip's face and voice need not wait for another visitor's whole clip. Other events (re-scoring,
+    model change, compare) take milliseconds from cached features: up to 8 at a time each. max_size
+    64: beyond that a visitor is told the queue is full instead of waiting minutes."""
     ctx = ctx or AppContext.create()
     with gr.Blocks(title=texts.TITLE, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(f"# {texts.TITLE}\n{texts.INTRO}")

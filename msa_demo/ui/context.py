@@ -17,8 +17,8 @@ from ..zoo import ModelZoo
 log = logging.getLogger(__name__)
 
 # How many requests may read media at once (the Analyse / Re-analyse buttons, `/analyze`,
-# `/features`: one shared concurrency group). Measured with `python -m bench.load`: see
-# `msa_demo.ui.QUEUE_NOTES` for the numbers and why.
+# `/features`: one shared concurrency group). Chosen with `python -m bench.load`: see build_demo's
+# docstring (msa_demo/ui/__init__.py) and reports/latency.md.
 EXTRACT_CONCURRENCY = int(os.environ.get("MSA_EXTRACT_CONCURRENCY", 2))
 ROOT = Path(__file__).resolve().parents[2]
 
