@@ -47,9 +47,9 @@ def running_app(workdir: Path, env: dict[str, str] | None = None, timeout: float
                 time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
+        proc.terminate()  # app.py shuts Gradio down cleanly on SIGTERM (its uploads are deleted then)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=60)  # a clean shutdown can take a while on 2 busy cores
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
