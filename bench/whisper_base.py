@@ -37,29 +37,37 @@ def default_path() -> Path:
 
 def build_random_base(path: str | Path | None = None, seed: int = 0) -> Path:
     """Write (once) and return the checkpoint path; Whisper loads it like a downloaded one."""
-    import torch
-    from whisper.model import ModelDimensions, Whisper
-    from whisper.tokenizer import get_tokenizer
-
     path = Path(path) if path else default_path()
     if path.is_file():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    build_random_whisper(tmp, BASE_DIMS, seed)
+    os.replace(tmp, path)
+    return path
+
+
+def build_random_whisper(path: str | Path, dims: dict, seed: int = 0) -> Path:
+    """A Whisper checkpoint of `dims` with random weights, in Whisper's own format (no download):
+    special tokens zeroed and WORDS scaled up, so greedy decoding emits real words (module doc)."""
+    import torch
+    from whisper.model import ModelDimensions, Whisper
+    from whisper.tokenizer import get_tokenizer
+
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        dims = ModelDimensions(**BASE_DIMS)
-        model = Whisper(dims)
+        model = Whisper(ModelDimensions(**dims))
         tokenizer = get_tokenizer(multilingual=True)
         ids = [tokenizer.encode(" " + w)[0] for w in WORDS]
         with torch.no_grad():
+            # Whisper allocates this with torch.empty (real checkpoints overwrite it): left alone it
+            # is whatever was in memory, and the decoder's output changes from run to run.
             torch.nn.init.normal_(model.decoder.positional_embedding, std=0.02)
             embedding = model.decoder.token_embedding.weight
             embedding[tokenizer.eot: tokenizer.timestamp_begin] = 0.0
             embedding[ids] *= 30
-    tmp = path.with_suffix(".tmp")
-    torch.save({"dims": asdict(dims), "model_state_dict": model.state_dict()}, tmp)
-    os.replace(tmp, path)
-    return path
+    torch.save({"dims": asdict(model.dims), "model_state_dict": model.state_dict()}, path)
+    return Path(path)
 
 
 def cap_decoding(asr, duration: float) -> int:

@@ -23,6 +23,27 @@ needs_shared = pytest.mark.skipif(not MOSI_CLIPS.is_dir(), reason=f"{SHARED} is 
 needs_face_model = pytest.mark.skipif(not FACE_MODEL.is_file(), reason=f"{FACE_MODEL} is absent")
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """For modules of tiny tensors (`pytestmark = pytest.mark.usefixtures("one_thread")`): extra
+    torch threads only cost, badly so on a busy machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    """All six models untrained (random weights, no checkpoint files): fast, and independent of what
+    checkpoints/ ships."""
+    from msa_demo.zoo import ModelZoo
+
+    return ModelZoo(tmp_path_factory.mktemp("no-checkpoints"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
     """Keep asset caches out of the user's home during tests."""

@@ -15,20 +15,9 @@ from msa_demo.features.types import ModalityFeatures
 from msa_demo.models import collate, create_model, list_models, save_checkpoint
 from msa_demo.zoo import ModelZoo
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 SUBSET_NAMES = {"text", "audio", "visual", "text+audio", "text+visual", "audio+visual", "text+audio+visual"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def zoo(tmp_path_factory) -> ModelZoo:
-    return ModelZoo(tmp_path_factory.mktemp("no-checkpoints"))
 
 
 @pytest.fixture(scope="module")

@@ -17,30 +17,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-
 from conftest import MOSI_CLIPS, needs_face_model, needs_shared
 from media_factory import noise_frames, tone, write_video
 from msa_demo.errors import (CorruptMediaError, EmptyFileError, MediaError, TooLargeError,
                              UnsupportedMediaError)
 from msa_demo.media import load_media
 from msa_demo.session import analyze_input
-from msa_demo.zoo import ModelZoo
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 MODEL = "late_fusion"  # the cheapest model; every model takes the same features
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def zoo(tmp_path_factory) -> ModelZoo:
-    return ModelZoo(tmp_path_factory.mktemp("no-checkpoints"))  # untrained fallback: fast, no files
 
 
 @pytest.fixture(scope="module")
@@ -436,7 +422,6 @@ def test_item_ids_are_looked_up_never_opened(cache_root, item):
 def test_a_crafted_table_row_is_refused_by_the_error_tab(cache_root, zoo):
     """The error tab's table selection comes back from the browser: any row a client makes up ends in
     a message (`open_sample` shows MediaErrors as 'Cannot open this sample: …')."""
-    from msa_demo.errors import MediaError
     from msa_demo.ui.context import AppContext
     from msa_demo.ui.errors_tab import sample_extracted
 

@@ -21,6 +21,8 @@ from msa_demo.models.encoders import SequenceEncoder
 from msa_demo.models.layers import masked_mean, masked_softmax
 from msa_demo.models.objectives import info_nce, irm_penalty, regression_loss
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 MODELS = ["derl", "early_fusion", "late_fusion", "midg", "misr", "mmmie"]
 SUBSETS = [s for k in (1, 2, 3) for s in itertools.combinations(MODALITIES, k)]
 TINY = dict(d=32, heads=2, dropout=0.1)
@@ -33,15 +35,6 @@ EXPECTED_LOSSES = {
     "misr": {"kl", "consistency", "env_risk", "invariance"},
     "mmmie": {"mi_min", "mi_max"},
 }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tensors here are tiny: extra threads only cost (badly so on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def tiny(name: str, seed: int = 0):
