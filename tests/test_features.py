@@ -64,6 +64,7 @@ def test_silence_turns_audio_and_text_off(pipeline, generated):
     assert any("no speech" in n for n in bundle.notices)
 
 
+@needs_face_model
 def test_video_without_audio_keeps_visual(pipeline, generated):
     bundle = pipeline.extract(str(generated["no_audio"]))
     assert not bundle.audio.present and not bundle.text.present
