@@ -185,6 +185,79 @@ def test_panels_say_what_a_text_only_sample_holds_and_keep_switched_off_apart():
     assert outlined["text+audio"] != "rgba(0,0,0,0)", "the toggled subset's bar is outlined"
 
 
+def _features(*modalities: str) -> dict:
+    shapes = {"text": (3, 384), "audio": (5, 35), "visual": (4, 56)}
+    return {m: ModalityFeatures(np.ones(shapes[m], np.float32), np.ones(shapes[m][0], bool),
+                                np.zeros((shapes[m][0], 2))) for m in modalities}
+
+
+def _compare_results(zoo, features) -> dict:
+    return {n: analyze_features(features, zoo.get(n)) | {"model": n, "trained": False} for n in zoo.names()}
+
+
+def test_compare_tab_shows_absent_modalities_as_a_dash_not_a_measured_zero(zoo):
+    """Typed text only: audio and face were never measured, so the table says "—" and the figure
+    draws no bar for them (a 0.000 would read as "measured, no effect")."""
+    from msa_demo import figures
+    from msa_demo.ui.compare import compare_table
+
+    results = _compare_results(zoo, _features("text"))
+    table = compare_table(results)
+    assert (table["audio"] == "—").all() and (table["visual"] == "—").all()
+    assert not (table["text"] == "—").any()
+    measured = [r["contributions"]["text"] for r in results.values()]
+    assert table["text"].map(float).tolist() == pytest.approx(measured, abs=1e-3)
+    fig = figures.compare_contributions_figure(results)
+    bars = {t.name.split()[0]: t for t in fig.data if t.type == "bar"}
+    assert all(y is None for m in ("audio", "visual") for y in bars[m].y), "no bar for what was not measured"
+    assert "not in input" in bars["audio"].name and "not in input" in bars["visual"].name
+    assert all(y is not None for y in bars["text"].y) and bars["text"].name == "text"
+
+    complete = _compare_results(zoo, _features("text", "audio", "visual"))
+    assert not (compare_table(complete)[["text", "audio", "visual"]] == "—").any().any()
+    bars = [t for t in figures.compare_contributions_figure(complete).data if t.type == "bar"]
+    assert all(y is not None for t in bars for y in t.y) and all("not in" not in t.name for t in bars)
+
+
+def test_compare_score_labels_sit_above_the_plot_and_the_diamonds_in_their_own_slot(zoo):
+    """Score values were text on the diamonds, over the grouped bars; now one label per model in a row
+    above the plot area (no bar reaches it), and the diamond has its own slot beside the bars."""
+    from msa_demo import figures
+    from msa_demo.figures.style import signed
+
+    results = _compare_results(zoo, _features("text", "audio", "visual"))
+    fig = figures.compare_contributions_figure(results)
+    score = next(t for t in fig.data if t.type == "scatter")
+    assert "text" not in score.mode, "no score text among the bars"
+    assert fig.layout.scattermode == "group" and score.offsetgroup == "score"
+    assert score.offsetgroup not in {t.offsetgroup for t in fig.data if t.type == "bar"}
+    labels = {a.x: a for a in fig.layout.annotations if "◆" in (a.text or "")}
+    assert set(labels) == set(results)
+    for name, a in labels.items():
+        assert a.yref == "paper" and a.y >= 1.0 and a.yanchor == "bottom", "above the plot area"
+        assert a.text == f"◆ {signed(results[name]['score'])}"
+
+
+def test_subset_values_near_zero_stay_readable():
+    """Values near 0, of both signs: the labels sit in one column right of the plot, one per bar row,
+    not at the bar ends where they sat on the zero/baseline lines and on each other."""
+    from msa_demo import figures
+
+    full = analyze_features(_features("text", "audio", "visual"), create_model("late_fusion").eval())
+    near = {"text": 0.03, "audio": -0.02, "visual": 0.0, "text+audio": -0.004, "text+visual": 0.004,
+            "audio+visual": -0.01, "text+audio+visual": 0.01}
+    fig = figures.subsets_figure(full | {"subsets": near, "baseline": 0.0})
+    bar = fig.data[0]
+    assert bar.textposition == "none" and not bar.text, "no labels at the bar ends"
+    values = {a.y: a for a in fig.layout.annotations if a.xref == "paper" and a.yref == "y"}
+    assert list(values) == list(bar.y), "one label on each bar's row"
+    for a in values.values():
+        assert a.x >= 1.0 and a.xanchor == "left", "right of the plot area, clear of every bar and line"
+    assert fig.layout.margin.r >= 40, "room for the column"
+    texts = [values[y].text for y in bar.y]
+    assert texts == ["+0.03", "-0.02", "0.00", "0.00", "0.00", "-0.01", "+0.01"], "no '-0.00'"
+
+
 def test_models_tab_shows_a_shipped_card_as_one_readable_table(tmp_path):
     """A card shaped like training/ship.py's: rows corpus · metric, this checkpoint / over seeds /
     validation side by side, percent for accuracies, decimals for MAE; selection and licences on top."""

@@ -1,7 +1,8 @@
 """A person's path through the page, in headless Chromium: upload a clip, analyse, read the score and
 the charts, visit every tab; one screenshot per tab goes to a folder the test prints (MSA_SCREENSHOTS
 sets it): 1-live, 2-compare, 3-errors (after a run: metrics, charts, table), 4-models, and, when the
-feature caches exist, 5-live-from-error-table (the worst error opened in the Live panels).
+feature caches exist, 5-live-from-error-table (the worst error opened in the Live panels); then
+6-compare-text-only (typed text, no clip: "—" for audio and face).
 
 Needs Debian's chromium + chromedriver (`apt-get install -y chromium chromium-driver`) and the
 `selenium` package; nothing downloads a browser. Skips with the reason when either is absent.
@@ -160,3 +161,20 @@ def test_upload_analyse_and_visit_every_tab(app_server, browser, shots):
     expected = ["1-live.png", "2-compare.png", "3-errors.png", "4-models.png"]
     expected += ["5-live-from-error-table.png"] if opened else []
     assert set(expected) <= {p.name for p in shots.glob("*.png")}
+
+
+def test_typed_text_only_compare_says_dash_for_audio_and_face(app_server, browser, shots):
+    """No clip, only typed text: the Compare table shows "—" (not 0.000) for audio and visual."""
+    d = browser
+    d.get(app_server)
+    _wait(d, lambda d: d.find_elements(By.ID, "analyse"), what="the Analyse button")
+    d.find_element(By.CSS_SELECTOR, "#transcript textarea").send_keys("what a wonderful film, i loved it")
+    d.find_element(By.ID, "analyse").click()
+    _wait(d, lambda d: SCORE.search(d.find_element(By.ID, "score").text), timeout=120, what="the score")
+    _open_tab(d, "Compare")
+    _wait(d, lambda d: "mmmie" in d.find_element(By.ID, "compare-table").text, what="the comparison table")
+    _wait(d, lambda d: _plots(d, "compare-contributions"), what="the comparison chart")
+    table = d.find_element(By.ID, "compare-table").text
+    assert table.count("—") >= 2 * 6, table  # audio and visual, six models
+    assert "not in this input" in d.find_element(By.ID, "compare-contributions").text
+    _screenshot(d, shots / "6-compare-text-only.png")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .style import MUTED, compact, sign_colour
+from .style import MUTED, NEUTRAL, compact, sign_colour, signed
 
 CONDITION_COLOUR = "#7B4FBF"
+VALUE_COLUMN_PX = 52  # the right margin that holds the score column
 
 
 def _missing(subset: str, available: dict) -> list[str]:
@@ -49,9 +50,9 @@ def subsets_figure(result: dict, condition: dict | None = None) -> go.Figure:
         values.append(condition["score"])
 
     fig = go.Figure(go.Bar(x=scores, y=labels, orientation="h", marker_color=colours,
-                           marker_line_color=outline, marker_line_width=2.5,
-                           text=[f"{s:+.2f}" for s in scores], textposition="outside", cliponaxis=False,
+                           marker_line_color=outline, marker_line_width=2.5, textposition="none",
                            hovertemplate="%{y}: %{x:+.3f}<extra></extra>"))
+    _value_column(fig, labels, scores, missing)
     fig.add_vline(x=result["baseline"], line_dash="dot", line_color="#666")
     span = max(1.0, *(abs(v) for v in values)) + 0.5
     notes = ["dotted: baseline (nothing on)"]
@@ -69,5 +70,13 @@ def subsets_figure(result: dict, condition: dict | None = None) -> go.Figure:
     fig.update_xaxes(range=[-span, span], title=title)
     fig.update_yaxes(autorange="reversed")
     fig = compact(fig, "Score for each subset of modalities (of this input)", height=310 + 14 * len(notes))
-    fig.update_layout(margin={"t": 64})
+    fig.update_layout(margin={"t": 64, "r": VALUE_COLUMN_PX})
     return fig
+
+
+def _value_column(fig: go.Figure, labels: list[str], scores: list[float], missing: list[list[str]]) -> None:
+    """Each score in a column right of the plot, on its bar's row: at the bar's end, labels of
+    near-zero bars sat on the zero and baseline lines and on each other."""
+    for label, score, lack in zip(labels, scores, missing):
+        fig.add_annotation(x=1.0, xref="paper", xanchor="left", xshift=6, y=label, yref="y", showarrow=False,
+                           text=signed(score), font={"size": 12, "color": NEUTRAL if lack else "#222"})

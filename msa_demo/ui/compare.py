@@ -7,21 +7,28 @@ import logging
 import gradio as gr
 import pandas as pd
 
+from ..features.spec import MODALITIES
 from ..figures import compare_contributions_figure, compare_routing_figure
+from ..figures.compare import contribution_cell
 from ..session import explain
 from . import texts
 from .context import AppContext
 
 log = logging.getLogger(__name__)
-COLUMNS = ["model", "trained", "score", "polarity", "baseline", "text", "audio", "visual"]
+COLUMNS = ["model", "trained", "score", "polarity", "baseline", *MODALITIES]
 
 
 def compare_all(ctx: AppContext, extracted) -> tuple[dict[str, dict], pd.DataFrame]:
     results = {name: explain(extracted, ctx.zoo, name) for name in ctx.zoo.names()}
+    return results, compare_table(results)
+
+
+def compare_table(results: dict[str, dict]) -> pd.DataFrame:
+    """One row per model; a modality the input lacks reads "—", not 0.000 (nothing was measured)."""
     rows = [[name, "yes" if r["trained"] else "no (random)", round(r["score"], 3), r["polarity"],
-             round(r["baseline"], 3), *(round(r["contributions"][m], 3) for m in ("text", "audio", "visual"))]
+             round(r["baseline"], 3), *(contribution_cell(r, m) for m in MODALITIES)]
             for name, r in results.items()]
-    return results, pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def build_compare_tab(ctx: AppContext, state: gr.State):
