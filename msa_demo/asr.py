@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .assets import offline
+from .whisper_cpu import PRECISION, PRECISIONS, speed_up
 
 DEFAULT_WHISPER_MODEL = os.environ.get("MSA_WHISPER_MODEL", "base")
 UNAVAILABLE = "ASR unavailable — type the transcript"
@@ -53,8 +54,12 @@ class WhisperASR:
     """Loads Whisper once (lazily, on first use) and serialises calls: one model, many threads."""
 
     def __init__(self, model: str = DEFAULT_WHISPER_MODEL, device: str | None = None,
-                 download_root: str | None = None, decode_options: dict | None = None):
+                 download_root: str | None = None, decode_options: dict | None = None,
+                 precision: str = PRECISION):
+        if precision not in PRECISIONS:
+            raise ValueError(f"Whisper precision must be one of {PRECISIONS}, not '{precision}'")
         self.model_name = model
+        self.precision = precision  # asked for; after loading, what the model runs in (whisper_cpu)
         # extra keyword arguments for Whisper's decoding (e.g. sample_len, to cap decoder steps)
         self.decode_options = dict(decode_options or {})
         self.device = device
@@ -72,6 +77,8 @@ class WhisperASR:
         with self._lock:
             if self._model is None and self._error is None:
                 self._model, self._error = _load_whisper(self.model_name, self.device, self.download_root)
+                if self._model is not None:
+                    self.precision = speed_up(self._model, self.precision)
             return self._model
 
     def warm_up(self) -> None:
@@ -136,6 +143,7 @@ def _encoder_memo(model):
 
     encoder = model.encoder
     original = encoder.forward
+    own = encoder.__dict__.get("forward")  # an instance-level forward (whisper_cpu's) to restore
     last: list = []
 
     def forward(x):
@@ -149,7 +157,10 @@ def _encoder_memo(model):
     try:
         yield
     finally:
-        del encoder.forward  # back to the class's method
+        if own is None:
+            del encoder.forward  # back to the class's method
+        else:
+            encoder.forward = own
 
 
 def _detect_language(model, audio: np.ndarray, dtype) -> str | None:
