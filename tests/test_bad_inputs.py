@@ -450,19 +450,25 @@ def test_model_names_are_looked_up_never_opened(zoo):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="passes alone, but in the full suite the upload has twice survived "
-                   "the server's SIGTERM shutdown: an open bug, not yet understood (see README, Tests)")
 def test_uploads_are_deleted_when_the_server_stops(tiny_whisper, tmp_path, odd):
     """Its own server (~20 s): Gradio's cache ($GRADIO_TEMP_DIR) keeps uploads; with delete_cache set
-    and SIGTERM handled like Ctrl-C (app.py), stopping the server removes them."""
+    and SIGTERM handled like Ctrl-C (app.py), stopping the server removes them, even with a page still
+    open: its heartbeat stream used to hold up the server's shutdown until the process exited without
+    deleting anything (and so, by chance, did the client's own, which lingers up to 15 s after close)."""
+    from contextlib import ExitStack
+
+    import httpx
     from gradio_client import Client, handle_file
 
     from app_server import running_app
 
     cache = tmp_path / "gradio-tmp"
-    with running_app(tmp_path, {"MSA_WHISPER_MODEL": str(tiny_whisper)}) as url:
-        client = Client(url, verbose=False)
-        client.predict(handle_file(str(odd["tiny"])), "ok", MODEL, api_name="/analyze")
-        client.close()
-        assert [p for p in cache.rglob("tiny.mp4")]  # the upload, while the server runs
-    assert not [p for p in cache.rglob("tiny.mp4")]
+    with ExitStack() as page:
+        with running_app(tmp_path, {"MSA_WHISPER_MODEL": str(tiny_whisper)}) as url:
+            client = Client(url, verbose=False)
+            client.predict(handle_file(str(odd["tiny"])), "ok", MODEL, api_name="/analyze")
+            client.close()
+            assert [p for p in cache.rglob("tiny.mp4")]  # the upload, while the server runs
+            # a browser tab left open: its heartbeat stays connected while the server stops
+            page.enter_context(httpx.stream("GET", f"{url}gradio_api/heartbeat/open-page", timeout=60))
+        assert not [p for p in cache.rglob("tiny.mp4")]
