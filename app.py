@@ -11,9 +11,9 @@ import signal
 import time
 from pathlib import Path
 
-from msa_demo.runtime import limit_malloc_arenas
+from msa_demo.runtime import apply_server_settings
 
-limit_malloc_arenas()  # before any thread starts: memory returns near baseline after bursts
+apply_server_settings()  # before any thread starts or torch loads: msa_demo/runtime.py says why
 
 from msa_demo.ui import AppContext, build_demo  # noqa: E402
 

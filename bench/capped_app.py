@@ -7,6 +7,7 @@ so a request costs what it would with `base`. Everything else is app.py unchange
 
 from __future__ import annotations
 
+import signal
 import threading
 
 from msa_demo.features.spec import SAMPLE_RATE
@@ -34,4 +35,5 @@ if __name__ == "__main__":
     pipeline.asr = WhisperASR(str(build_random_base()), device=pipeline.device)
     capped(pipeline.asr)
     app.context.warm_up_in_background()
-    app.demo.launch(**app.demo.msa_launch)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a clean stop, as app.py's
+    app.serve(app.demo)

@@ -32,6 +32,10 @@ import sys
 import time
 from pathlib import Path
 
+from msa_demo.runtime import apply_server_settings
+
+apply_server_settings()  # before torch loads: time what app.py runs (OpenMP spin, malloc arenas)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MSA_SHARED", ROOT.parent / "shared"))
 DEFAULT_CLIPS = SHARED / "media" / "mosi_clips"
@@ -216,7 +220,8 @@ class LatencyBench:
                   "torch": torch.__version__}
         if self.device == "cuda":
             device["gpu"] = torch.cuda.get_device_name(0)
-        whisper = {"model": self.whisper_name, "random_weights": self.random_whisper}
+        whisper = {"model": self.whisper_name, "random_weights": self.random_whisper,
+                   "precision": self.ctx.pipeline.asr.precision}  # msa_demo/whisper_cpu.py
         if self.random_whisper:
             whisper["note"] = (
                 "real Whisper weights unavailable (" + str(self.whisper_reason) + "); timed a base-sized "
@@ -269,7 +274,7 @@ def render(report: dict) -> str:
     d = report["device"]
     lines = [f"device: {d['type']} ({d['cpu']}, {d['cpu_cores']} cores, torch threads {d['torch_threads']}"
              + (f", {d['gpu']}" if "gpu" in d else "") + ")",
-             f"whisper: {report['whisper']['model']}"]
+             f"whisper: {report['whisper']['model']} ({report['whisper']['precision']})"]
     if report["whisper"].get("note"):
         lines.append(f"  NOTE: {report['whisper']['note']}")
     if report["off"]:
@@ -297,7 +302,8 @@ def markdown(report: dict) -> str:
     d = report["device"]
     stages = list(report["clips"][0]["stages"])
     lines = [f"`{report['command']}` — {d['type']}, {d['cpu']}, {d['cpu_cores']} cores, torch threads "
-             f"{d['torch_threads']}, torch {d['torch']}; model {report['model']}; face and voice "
+             f"{d['torch_threads']}, torch {d['torch']}; Whisper in {report['whisper']['precision']}; "
+             f"model {report['model']}; face and voice "
              f"{report['face_and_voice']}; median of {report['runs']} runs after one warm-up run.", ""]
     if report["whisper"].get("note"):
         lines += [f"Whisper: {report['whisper']['note']}.", ""]

@@ -75,8 +75,10 @@ def load_media(
     max_seconds: float = DEFAULT_MAX_SECONDS,
     max_side: int = DEFAULT_MAX_SIDE,
     max_mb: float = DEFAULT_MAX_UPLOAD_MB,
+    audio_only: bool = False,
 ) -> MediaClip:
     """Decode a video, audio or image file. Raises MediaError only when nothing is usable.
+    `audio_only` skips a video's frames (see `load_audio_track`).
 
     A file over `max_mb` megabytes (MSA_MAX_UPLOAD_MB, default 200) is refused from its size alone,
     before any byte is decoded (TooLargeError)."""
@@ -94,7 +96,19 @@ def load_media(
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise CorruptMediaError(f"{path.name} is not a readable {kind} file ({_reason(exc)})") from exc
     with container:
-        return _decode(container, path.name, kind, fps, max_seconds, max_side)
+        return _decode(container, path.name, kind, fps, max_seconds, max_side, audio_only)
+
+
+def load_audio_track(path: str | os.PathLike, max_seconds: float = DEFAULT_MAX_SECONDS,
+                     max_mb: float = DEFAULT_MAX_UPLOAD_MB) -> np.ndarray | None:
+    """A video's audio decoded alone (tens of ms, where the frames take ~0.5 s for 12 s), on the
+    timeline `load_media` gives it, so transcription can start while the frames are decoded.
+    None when there is no usable audio; `load_media` then says why."""
+    try:
+        clip = load_media(path, max_seconds=max_seconds, max_mb=max_mb, audio_only=True)
+    except MediaError:
+        return None
+    return clip.audio if len(clip.audio) else None
 
 
 def upload_limit_bytes(max_mb: float = DEFAULT_MAX_UPLOAD_MB) -> int:
@@ -133,7 +147,8 @@ def _reason(exc: Exception) -> str:
     return str(text)[:120]
 
 
-def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max_side: int) -> MediaClip:
+def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max_side: int,
+            audio_only: bool = False) -> MediaClip:
     notices: list[str] = []
     # an audio file's "video" stream is cover art, not a face to read
     video = container.streams.video[0] if container.streams.video and kind == "video" else None
@@ -145,10 +160,14 @@ def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max
         notices.append(
             f"input is {source_duration:.0f} s long: only the first {max_seconds:.0f} s are analysed"
         )
+    origin = _stream_origin([s for s in (video, audio) if s is not None])  # with the video, even if skipped
+    if audio_only:
+        if audio is None:
+            raise CorruptMediaError(f"{name} has no audio stream")
+        video = None
     if video is not None:
         video.thread_type = "AUTO"
     streams = [s for s in (video, audio) if s is not None]
-    origin = _stream_origin(streams)
 
     frames: list[np.ndarray] = []
     frame_times: list[float] = []

@@ -13,16 +13,19 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Callable
 
+import numpy as np
+
 from .asr import DEFAULT_WHISPER_MODEL, Transcript, WhisperASR
-from .errors import AssetUnavailable
+from .errors import AssetUnavailable, MediaError
 from .features.audio import extract_audio, is_silent, warm_up
 from .features.spec import AUDIO_DIM, TEXT_DIM, VISUAL_DIM, VISUAL_FPS
 from .features.types import FeatureBundle, ModalityFeatures, check_dims
-from .media import DEFAULT_MAX_SECONDS, DEFAULT_MAX_UPLOAD_MB, MediaClip, load_image, load_media
+from .media import (DEFAULT_MAX_SECONDS, DEFAULT_MAX_UPLOAD_MB, MediaClip, load_audio_track, load_image,
+                    load_media, media_kind)
 
 Progress = Callable[[float, str], None]
-# reads the face and the voice alongside the transcription: one job per request being extracted
-_SIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="msa-face-voice")
+# reads the face and the voice alongside the transcription: two jobs per request being extracted
+_SIDE = ThreadPoolExecutor(max_workers=8, thread_name_prefix="msa-face-voice")
 
 
 class FeaturePipeline:
@@ -81,41 +84,64 @@ class FeaturePipeline:
         timings: dict[str, float] = {}
         notices: list[str] = []
 
-        report(0.0, "decoding")
-        with _timed(timings, "decode"):
-            clip = self._decode(path, image_bytes)
-        notices += clip.notices if clip else []
-
-        report(0.1, "loading models")
-        with _timed(timings, "load"):  # once per process; kept apart so stage times mean something
-            self._load_for(clip, transcript)
-
         asr_notices: list[str] = []
-        face_voice_notices: list[str] = []
+        face_notices: list[str] = []
+        voice_notices: list[str] = []
 
-        def face_and_voice():
+        def face(clip):
             with _timed(timings, "visual"):
-                seen = self._visual(clip, face_voice_notices)
-            with _timed(timings, "audio"):
-                heard = self._audio(clip, face_voice_notices)
-            return seen, heard
+                return self._visual(clip, face_notices)
 
-        # MediaPipe and librosa run on one core, mostly outside the GIL, and Whisper's decoder steps
-        # do not fill two cores either: reading the face and the voice alongside the transcription
-        # keeps both cores busy (reports/latency.md). Results are the same as one after the other,
-        # and the notices keep that order.
-        pending = _SIDE.submit(face_and_voice) if self.parallel and clip is not None else None
-        try:
-            report(0.2, "transcribing" + (", reading the face and the voice" if pending else ""))
-            with _timed(timings, "asr"):
-                spoken = self._transcript(clip, transcript, asr_notices)
-        finally:
-            seen_heard = pending.result() if pending is not None else None
-        if seen_heard is None:
-            report(0.5, "reading the face and the voice")
-            seen_heard = face_and_voice()
-        (visual, face_fraction, keyframe, landmarks), (audio, voiced_fraction) = seen_heard
-        notices += asr_notices + face_voice_notices
+        def voice(clip):
+            with _timed(timings, "audio"):
+                return self._audio(clip, voice_notices)
+
+        def decode_and_read(clip=None):
+            """Decode (unless done), then read the face here and the voice as a job of its own."""
+            if clip is None:
+                with _timed(timings, "decode"):
+                    clip = self._decode(path, image_bytes)
+            heard = _SIDE.submit(voice, clip) if clip is not None else None
+            return clip, face(clip), heard
+
+        # Whisper, MediaPipe and librosa each keep about one core busy, and not all of the time: on
+        # two cores the transcription runs alongside the face and the voice (reports/latency.md).
+        # For a video the audio track is decoded first, alone (tens of ms), so Whisper starts while
+        # the frames are still being decoded. Results and notices are those of one step after the
+        # other (`parallel=False`).
+        report(0.0, "decoding")
+        early_audio = self._audio_first(path, transcript)
+        if early_audio is not None:
+            reading = _SIDE.submit(decode_and_read)
+            report(0.1, "loading models")
+            self._load_for(early_audio, True, transcript, timings)
+            try:
+                report(0.2, "transcribing, reading the face and the voice")
+                with _timed(timings, "asr"):
+                    spoken = self._transcript(early_audio, transcript, asr_notices)
+            finally:
+                clip, seen, heard = reading.result()  # a MediaError from decoding is raised here
+            if not np.array_equal(early_audio, clip.audio):  # a damaged file, cut short with its frames
+                asr_notices.clear()
+                spoken = self._transcript(clip.audio, transcript, asr_notices)
+        else:
+            with _timed(timings, "decode"):
+                clip = self._decode(path, image_bytes)
+            report(0.1, "loading models")
+            self._load_for(clip.audio if clip else None, bool(clip and clip.has_video), transcript, timings)
+            reading = _SIDE.submit(decode_and_read, clip) if self.parallel and clip is not None else None
+            try:
+                report(0.2, "transcribing" + (", reading the face and the voice" if reading else ""))
+                with _timed(timings, "asr"):
+                    spoken = self._transcript(clip.audio if clip else None, transcript, asr_notices)
+            finally:
+                clip, seen, heard = reading.result() if reading else (clip, None, None)
+            if reading is None:
+                report(0.5, "reading the face and the voice")
+                seen = face(clip)
+        heard = heard.result() if heard is not None else voice(clip)
+        (visual, face_fraction, keyframe, landmarks), (audio, voiced_fraction) = seen, heard
+        notices += (clip.notices if clip else []) + asr_notices + face_notices + voice_notices
 
         report(0.9, "reading the words")
         with _timed(timings, "text"):
@@ -131,15 +157,29 @@ class FeaturePipeline:
         report(1.0, "done")
         return bundle
 
-    def _load_for(self, clip: MediaClip | None, typed: str | None) -> None:
-        """Load what this input needs and is not loaded yet."""
-        if clip is not None and clip.has_audio:
-            warm_up()
-            if not (typed or "").strip() and not is_silent(clip.audio):
-                self.asr.load()
-        if clip is not None and clip.has_video:
-            self.face_featurizer()
-        self.text_featurizer()
+    def _load_for(self, audio, has_video: bool, typed: str | None, timings: dict[str, float]) -> None:
+        """Load what this input needs and is not loaded yet (once per process; timed apart, so that
+        stage times mean something)."""
+        with _timed(timings, "load"):
+            if audio is not None and len(audio):
+                warm_up()
+                if not (typed or "").strip() and not is_silent(audio):
+                    self.asr.load()
+            if has_video:
+                self.face_featurizer()
+            self.text_featurizer()
+
+    def _audio_first(self, path: str | None, typed: str | None):
+        """A video's audio track, decoded alone, when there is one to transcribe alongside the
+        frames' decoding; else None (and the input takes the one-step path)."""
+        if not self.parallel or path is None or (typed or "").strip():
+            return None
+        try:
+            if media_kind(path) != "video":
+                return None
+        except MediaError:
+            return None
+        return load_audio_track(path, max_seconds=self.max_seconds, max_mb=self.max_mb)
 
     def _decode(self, path: str | None, image_bytes: bytes | None) -> MediaClip | None:
         if image_bytes is not None:
@@ -148,15 +188,15 @@ class FeaturePipeline:
             return None
         return load_media(path, fps=self.fps, max_seconds=self.max_seconds, max_mb=self.max_mb)
 
-    def _transcript(self, clip: MediaClip | None, typed: str | None, notices: list[str]) -> Transcript:
+    def _transcript(self, audio, typed: str | None, notices: list[str]) -> Transcript:
         if typed is not None and typed.strip():
             return Transcript.typed(typed)
-        if clip is None or not clip.has_audio:
+        if audio is None or not len(audio):
             return Transcript("", source="none")
-        if is_silent(clip.audio):
+        if is_silent(audio):
             notices.append("no speech heard: text modality off (type a transcript to add it)")
             return Transcript("", source="none")
-        result = self.asr.transcribe(clip.audio)
+        result = self.asr.transcribe(audio)
         if result.notice:
             notices.append(result.notice)
         if result.transcript is None:

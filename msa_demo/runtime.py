@@ -1,4 +1,13 @@
-"""Process settings for the server, applied by app.py before anything starts a thread.
+"""Process settings for the server, applied by app.py before anything starts a thread or imports
+torch (`apply_server_settings`; bench/ applies them too, so that it times what the app runs).
+
+OpenMP: torch's CPU kernels run on libgomp threads, which after each parallel operation spin
+~300,000 iterations waiting for more work. Whisper, MediaPipe, librosa and PyAV share the two cores
+during an analysis, and that spinning took cycles from them: a 12.3 s clip took 4.5-5.1 s (8.1-9.0
+CPU-s). Spinning 10,000 iterations: 3.7 s (6.3-6.4 CPU-s); not spinning at all (OMP_WAIT_POLICY=
+PASSIVE) was as fast but doubled the re-scoring after a toggle (0.07 -> 0.13 s), whose small models
+run many short parallel operations (`python -m bench.latency`, reports/latency.md).
+GOMP_SPINCOUNT or OMP_WAIT_POLICY in the environment, when set, win.
 
 glibc gives every thread that allocates under contention its own malloc arena (up to 8 per core)
 and keeps freed memory in it. Gradio answers each request on a worker thread, so a burst of
@@ -17,6 +26,21 @@ import sys
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter number
 ARENAS = 2
+OPENMP_SPIN = "10000"
+
+
+def apply_server_settings() -> None:
+    """Everything below; call first thing, before torch is imported."""
+    limit_openmp_spin()
+    limit_malloc_arenas()
+
+
+def limit_openmp_spin(spin: str = OPENMP_SPIN) -> bool:
+    """Shorten libgomp's busy-wait (read when torch loads OpenMP). True if applied."""
+    if "torch" in sys.modules or "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return False
+    os.environ["GOMP_SPINCOUNT"] = spin
+    return True
 
 
 def limit_malloc_arenas(arenas: int = ARENAS) -> bool:

@@ -172,3 +172,35 @@ def test_two_faces_reads_the_larger_and_says_so(pipeline, mosi_clips, tmp_path):
     assert any("more than one face" in n for n in bundle.notices)
     xs = bundle.keyframe_landmarks[:, 0]
     assert xs.mean() < 480 / 840  # the larger face, on the left
+
+
+@needs_face_model
+@pytest.mark.parametrize("name", ["mosi", "no_audio", "noise_with_tone", "webm", "silence", "long"])
+def test_alongside_equals_one_after_another(pipeline, mosi_clips, generated, name):
+    """The parallel path (audio track first, Whisper alongside the frames' decoding, face and voice
+    as jobs) gives what the one-step path gives: same features, transcript and notices."""
+    from msa_demo.pipeline import FeaturePipeline
+
+    path = str(mosi_clips[0]) if name == "mosi" else str(generated[name])
+    serial = FeaturePipeline(whisper_model=pipeline.asr.model_name, parallel=False)
+    serial.asr, serial._face, serial._text = pipeline.asr, pipeline.face_featurizer(), pipeline.text_featurizer()
+    alongside, one_by_one = pipeline.extract(path), serial.extract(path)
+    assert pipeline.parallel and not serial.parallel
+    assert alongside.notices == one_by_one.notices
+    assert alongside.transcript.text == one_by_one.transcript.text
+    assert [w.start for w in alongside.transcript.words] == [w.start for w in one_by_one.transcript.words]
+    for m in FEATURE_DIMS:
+        a, b = alongside.modality(m), one_by_one.modality(m)
+        assert a.present == b.present, m
+        np.testing.assert_array_equal(a.values, b.values, err_msg=m)
+        np.testing.assert_array_equal(a.mask, b.mask, err_msg=m)
+    assert alongside.duration == one_by_one.duration and alongside.face_fraction == one_by_one.face_fraction
+
+
+def test_audio_track_alone_is_the_clips_audio(generated, mosi_clips):
+    """Decoded alone, a video's audio track is sample for sample what the full decode gives."""
+    from msa_demo.media import load_audio_track, load_media
+
+    for path in [mosi_clips[0], generated["noise_with_tone"], generated["webm"]]:
+        np.testing.assert_array_equal(load_audio_track(path), load_media(path).audio)
+    assert load_audio_track(generated["no_audio"]) is None
