@@ -175,7 +175,7 @@ def test_two_faces_reads_the_larger_and_says_so(pipeline, mosi_clips, tmp_path):
 
 
 @needs_face_model
-@pytest.mark.parametrize("name", ["mosi", "no_audio", "noise_with_tone", "webm", "silence", "long"])
+@pytest.mark.parametrize("name", ["mosi", "no_audio", "noise_with_tone", "webm", "silence", "tone"])
 def test_alongside_equals_one_after_another(pipeline, mosi_clips, generated, name):
     """The parallel path (audio track first, Whisper alongside the frames' decoding, face and voice
     as jobs) gives what the one-step path gives: same features, transcript and notices."""

@@ -29,8 +29,9 @@ class FaceFeaturizer:
             self._model = fh.read()
         self._local = threading.local()
         self._open: "weakref.WeakSet" = weakref.WeakSet()
-        # close before interpreter teardown: MediaPipe's own __del__ fails once its modules are gone
-        atexit.register(_close_all, self._open)
+        # close at exit before concurrent.futures stops taking work (MediaPipe's close() submits to an
+        # executor; from a plain atexit handler it printed "cannot schedule new futures after shutdown")
+        _register_early_exit(_close_all, self._open)
 
     def _create(self, video: bool):
         from mediapipe.tasks.python import BaseOptions, vision
@@ -114,6 +115,16 @@ class FaceTrack:
         times = np.asarray(times, dtype=np.float64)
         spans = np.stack([times, times + 1.0 / fps], axis=1) if len(times) else np.zeros((0, 2))
         return ModalityFeatures(self.values, self.mask, spans, present=bool(self.mask.any()))
+
+
+def _register_early_exit(function, *args) -> None:
+    """Run at exit with threading's own exit hooks, which run before executors shut down (CPython's
+    private hook; plain atexit where it is missing)."""
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:  # pragma: no cover - other Pythons
+        atexit.register(function, *args)
+    else:
+        register(function, *args)
 
 
 def _close_all(landmarkers) -> None:
