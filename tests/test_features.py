@@ -204,3 +204,32 @@ def test_audio_track_alone_is_the_clips_audio(generated, mosi_clips):
     for path in [mosi_clips[0], generated["noise_with_tone"], generated["webm"]]:
         np.testing.assert_array_equal(load_audio_track(path), load_media(path).audio)
     assert load_audio_track(generated["no_audio"]) is None
+
+
+def test_fused_viterbi_gives_librosas_pitch_bit_for_bit(mosi_clips, generated):
+    """pyin with msa_demo's Viterbi kernel equals pyin with librosa's own (features/viterbi.py)."""
+    import librosa
+    from librosa import sequence
+
+    from msa_demo.features import viterbi
+    from msa_demo.features.spec import AUDIO_HOP, PITCH_FMAX, PITCH_FMIN, PITCH_FRAME
+    from msa_demo.media import load_media
+
+    assert viterbi.install() and sequence._viterbi is viterbi.fused_viterbi
+    own = viterbi.librosa_viterbi()
+    assert own is not viterbi.fused_viterbi
+    for path in [mosi_clips[0], generated["noise_with_tone"]]:
+        y = load_media(path).audio
+
+        def pyin():
+            return librosa.pyin(y, fmin=PITCH_FMIN, fmax=PITCH_FMAX, sr=SAMPLE_RATE, frame_length=PITCH_FRAME,
+                                hop_length=AUDIO_HOP)
+
+        fused = pyin()
+        sequence._viterbi = own
+        try:
+            reference = pyin()
+        finally:
+            sequence._viterbi = viterbi.fused_viterbi
+        for a, b in zip(fused, reference):
+            np.testing.assert_array_equal(a, b)

@@ -65,6 +65,10 @@ def is_silent(samples: np.ndarray) -> bool:
 def _features(y: np.ndarray) -> np.ndarray:
     import librosa
 
+    from .viterbi import install
+
+    install()  # pyin's Viterbi, same numbers in half the time (viterbi.py)
+
     stft = np.abs(librosa.stft(y, n_fft=AUDIO_FFT, hop_length=AUDIO_HOP, win_length=AUDIO_WIN))
     power = stft**2
     mel = librosa.feature.melspectrogram(S=power, sr=SAMPLE_RATE, n_mels=40)
