@@ -112,33 +112,28 @@ class FeaturePipeline:
         report(0.0, "decoding")
         early_audio = self._audio_first(path, transcript)
         if early_audio is not None:
+            clip, audio, has_video = None, early_audio, True
             reading = _SIDE.submit(decode_and_read)
-            report(0.1, "loading models")
-            self._load_for(early_audio, True, transcript, timings)
-            try:
-                report(0.2, "transcribing, reading the face and the voice")
-                with _timed(timings, "asr"):
-                    spoken = self._transcript(early_audio, transcript, asr_notices)
-            finally:
-                clip, seen, heard = reading.result()  # a MediaError from decoding is raised here
-            if not np.array_equal(early_audio, clip.audio):  # a damaged file, cut short with its frames
-                asr_notices.clear()
-                spoken = self._transcript(clip.audio, transcript, asr_notices)
         else:
             with _timed(timings, "decode"):
                 clip = self._decode(path, image_bytes)
-            report(0.1, "loading models")
-            self._load_for(clip.audio if clip else None, bool(clip and clip.has_video), transcript, timings)
+            audio, has_video = (clip.audio, clip.has_video) if clip else (None, False)
             reading = _SIDE.submit(decode_and_read, clip) if self.parallel and clip is not None else None
-            try:
-                report(0.2, "transcribing" + (", reading the face and the voice" if reading else ""))
-                with _timed(timings, "asr"):
-                    spoken = self._transcript(clip.audio if clip else None, transcript, asr_notices)
-            finally:
-                clip, seen, heard = reading.result() if reading else (clip, None, None)
-            if reading is None:
-                report(0.5, "reading the face and the voice")
-                seen = face(clip)
+        report(0.1, "loading models")
+        self._load_for(audio, has_video, transcript, timings)
+        try:
+            report(0.2, "transcribing" + (", reading the face and the voice" if reading else ""))
+            with _timed(timings, "asr"):
+                spoken = self._transcript(audio, transcript, asr_notices)
+        finally:
+            # a MediaError from decoding is raised here
+            clip, seen, heard = reading.result() if reading else (clip, None, None)
+        if early_audio is not None and not np.array_equal(early_audio, clip.audio):
+            asr_notices.clear()  # a damaged file, cut short with its frames: transcribe what was kept
+            spoken = self._transcript(clip.audio, transcript, asr_notices)
+        if reading is None:
+            report(0.5, "reading the face and the voice")
+            seen = face(clip)
         heard = heard.result() if heard is not None else voice(clip)
         (visual, face_fraction, keyframe, landmarks), (audio, voiced_fraction) = seen, heard
         notices += (clip.notices if clip else []) + asr_notices + face_notices + voice_notices

@@ -69,6 +69,5 @@ def build_demo(ctx: AppContext | None = None) -> gr.Blocks:
                   show_progress="hidden")
         demo.load(lambda: status_markdown(ctx), None, status, show_progress="hidden")
     demo.queue(default_concurrency_limit=8, max_size=64)
-    demo.msa_css = CSS  # launch(css=demo.msa_css): Gradio 6 takes the stylesheet at launch
     demo.msa_launch = launch_options()  # launch(**demo.msa_launch): stylesheet + upload limit
     return demo
