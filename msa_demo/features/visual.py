@@ -51,9 +51,10 @@ class FaceFeaturizer:
             self._open.add(self._local.image)
         return self._local.image
 
-    def extract_video(self, frames: np.ndarray, times: np.ndarray) -> "FaceTrack":
-        """Features for frames sampled at ~10 fps with their times in seconds."""
-        track = FaceTrack(len(frames))
+    def extract_video(self, frames: np.ndarray, times: np.ndarray, on_face=None) -> "FaceTrack":
+        """Features for frames sampled at ~10 fps with their times in seconds. `on_face(i, frame,
+        landmarks)` is called for each frame with a face (see FaceTrack.add)."""
+        track = FaceTrack(len(frames), on_face)
         if not len(frames):
             return track
         landmarker = self._create(video=True)
@@ -67,9 +68,9 @@ class FaceFeaturizer:
             landmarker.close()
         return track
 
-    def extract_image(self, image: np.ndarray) -> "FaceTrack":
+    def extract_image(self, image: np.ndarray, on_face=None) -> "FaceTrack":
         image = _pad_small(image)
-        track = FaceTrack(1)
+        track = FaceTrack(1, on_face)
         track.add(0, self._image_landmarker().detect(_mp_image(image)), image)
         return track
 
@@ -77,7 +78,8 @@ class FaceFeaturizer:
 class FaceTrack:
     """Per-frame results accumulated into the feature matrix, plus the best keyframe."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, on_face=None):
+        self.on_face = on_face  # hook for pixel-level features (face_crop.py); output unchanged
         self.values = np.zeros((n, VISUAL_DIM), np.float32)
         self.mask = np.zeros(n, bool)
         self.multi_face_frames = 0
@@ -93,6 +95,9 @@ class FaceTrack:
         k = int(np.argmax(areas))
         if not result.face_blendshapes or not result.facial_transformation_matrixes:
             return
+        if self.on_face is not None:  # the frame as MediaPipe saw it (stills: bordered, upscaled)
+            self.on_face(i, frame, np.array([[p.x, p.y, p.z] for p in result.face_landmarks[k]],
+                                            np.float32))
         scores = {c.category_name: c.score for c in result.face_blendshapes[k]}
         self.values[i, : len(BLENDSHAPE_NAMES)] = [scores.get(n, 0.0) for n in BLENDSHAPE_NAMES]
         self.values[i, len(BLENDSHAPE_NAMES): len(BLENDSHAPE_NAMES) + 3] = head_pose(
