@@ -2,11 +2,15 @@
 
 PyAV ships its own FFmpeg, so no system ffmpeg is needed. Bad input never crashes: a file we
 cannot use at all raises a `MediaError` with a one-line reason; a file we can partly use comes back
-with the missing part empty and a notice saying so.
+with the missing part empty and a notice saying so. Damage is contained where it is: a packet that
+will not decode is skipped, a stream with too many of them is given up alone (the other one is still
+read), audio whose format changes mid-stream is resampled piece by piece (audio_track.py), and any
+other error inside the demuxer ends decoding with what was read so far kept.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .audio_track import AudioTrack
 from .errors import CorruptMediaError, EmptyFileError, MediaError, TooLargeError, UnsupportedMediaError
 from .features.spec import SAMPLE_RATE, VISUAL_FPS
 
@@ -30,7 +35,9 @@ OPEN_OPTIONS = {
     "format_whitelist": "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,wav,mp3,flac,ogg,aac",
     "protocol_whitelist": "file",
 }
-MAX_DECODE_ERRORS = 50  # damaged packets tolerated before we stop and keep what we have
+MAX_DECODE_ERRORS = 50  # damaged packets tolerated in one stream before we stop reading it
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -171,59 +178,75 @@ def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max
 
     frames: list[np.ndarray] = []
     frame_times: list[float] = []
-    chunks: list[np.ndarray] = []
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE) if audio else None
-    audio_start: float | None = None
+    track = AudioTrack(max_seconds) if audio is not None else None
     next_frame_time = 0.0
     finished = {s.index: False for s in streams}
-    errors = 0
-    cut = False
+    errors = {s.type: 0 for s in streams}  # packets that would not decode, per stream
+    unreadable = 0  # decoded video frames that would not convert to RGB
+    abandoned: list[str] = []  # streams given up on after too many damaged packets
+    cut = stopped = False
     try:
         for packet in container.demux(*streams):
-            if finished[packet.stream.index]:
+            index = packet.stream.index
+            if index not in finished:  # (an "empty" flush packet may carry another stream)
+                continue
+            if finished[index]:
                 if all(finished.values()):
                     break
                 continue
             try:
                 decoded = packet.decode()
-            except av.FFmpegError:
-                errors += 1
-                if errors > MAX_DECODE_ERRORS:
-                    notices.append("file is damaged: decoding stopped early, the rest is ignored")
-                    break
+            except (av.FFmpegError, ValueError) as exc:
+                errors[packet.stream.type] += 1
+                if packet.stream.type == "audio":
+                    track.lost(_packet_seconds(packet))
+                if errors[packet.stream.type] > MAX_DECODE_ERRORS:  # give up on this stream only
+                    finished[index] = True
+                    abandoned.append(packet.stream.type)
+                log.debug("%s: %s packet not decoded: %s", name, packet.stream.type, exc)
                 continue
             for frame in decoded:
                 t = _frame_time(frame, origin)
                 if t is None:
                     continue
                 if t >= max_seconds:
-                    finished[packet.stream.index] = True
+                    finished[index] = True
                     cut = True
                     break
                 if packet.stream.type == "video":
                     if t + 1e-6 >= next_frame_time:
-                        frames.append(_to_rgb(frame, max_side))
+                        try:
+                            frames.append(_to_rgb(frame, max_side))
+                        except (av.FFmpegError, ValueError) as exc:
+                            unreadable += 1
+                            log.debug("%s: video frame not converted: %s", name, exc)
+                            continue
                         frame_times.append(t)
                         while next_frame_time <= t + 1e-6:
                             next_frame_time += 1.0 / fps
                 else:
-                    if audio_start is None:
-                        audio_start = max(t, 0.0)
-                    chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
-    except av.FFmpegError:
+                    track.add(frame, t)
+    except Exception as exc:  # noqa: BLE001 - damaged input: keep what decoded (logged, in case it is ours)
+        log.warning("%s: decoding stopped early (%s: %s)", name, type(exc).__name__, exc,
+                    exc_info=not isinstance(exc, av.FFmpegError))
+        stopped = True
+    lost = sum(errors.values())
+    if stopped:
         notices.append("file is damaged: decoding stopped early, the rest is ignored")
-    if resampler is not None:
-        try:
-            chunks.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
-        except av.FFmpegError:
-            pass
-    if errors and errors <= MAX_DECODE_ERRORS:
-        notices.append(f"{errors} damaged packet(s) skipped")
+    for kind_lost in abandoned:
+        notices.append(f"the {kind_lost} stream is badly damaged: the rest of it is ignored")
+    if lost:
+        where = ", ".join(f"{kind} {n}" for kind, n in errors.items() if n)
+        notices.append(f"{lost} damaged packet(s) skipped ({where})")
+    if unreadable:
+        notices.append(f"{unreadable} video frame(s) could not be converted and were skipped")
+    if track is not None:
+        notices += track.notices()
     if cut and not any("only the first" in n for n in notices):
         notices.append(f"input is longer than {max_seconds:.0f} s: only the first part is analysed")
 
-    samples = _assemble_audio(chunks, audio_start, max_seconds)
-    frame_array = np.stack(frames) if frames else np.zeros((0, 0, 0, 3), np.uint8)
+    samples = track.samples() if track is not None else np.zeros(0, np.float32)
+    frame_array = _stack(frames, notices) if frames else np.zeros((0, 0, 0, 3), np.uint8)
     if not frames and not len(samples):
         raise CorruptMediaError(f"{name} holds no decodable audio or video")
     if kind == "video" and video is None:
@@ -257,10 +280,32 @@ def _stream_origin(streams) -> float:
     return min(starts) if starts else 0.0
 
 
+def _packet_seconds(packet) -> float:
+    """How long a packet plays (0 when the container does not say)."""
+    try:
+        return float(packet.duration * packet.time_base) if packet.duration and packet.time_base else 0.0
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+
+
 def _frame_time(frame, origin: float) -> float | None:
     if frame.pts is None or frame.time_base is None:
         return None
     return float(frame.pts * frame.time_base) - origin
+
+
+def _stack(frames: list[np.ndarray], notices: list[str]) -> np.ndarray:
+    """[N, H, W, 3]. A stream whose picture size changes mid-way (a damaged or spliced file) has its
+    odd frames scaled to the first frame's size, instead of failing the whole clip."""
+    height, width = frames[0].shape[:2]
+    odd = [i for i, f in enumerate(frames) if f.shape[:2] != (height, width)]
+    if odd:
+        import cv2  # comes with mediapipe
+
+        for i in odd:
+            frames[i] = cv2.resize(frames[i], (width, height), interpolation=cv2.INTER_AREA)
+        notices.append(f"the picture size changes mid-stream: {len(odd)} frame(s) rescaled to {width}x{height}")
+    return np.stack(frames)
 
 
 def _to_rgb(frame, max_side: int) -> np.ndarray:
@@ -273,13 +318,3 @@ def _to_rgb(frame, max_side: int) -> np.ndarray:
     if rotation % 360:
         rgb = np.ascontiguousarray(np.rot90(rgb, k=int(round(rotation / 90)) % 4))
     return rgb
-
-
-def _assemble_audio(chunks: list[np.ndarray], start: float | None, max_seconds: float) -> np.ndarray:
-    if not chunks:
-        return np.zeros(0, np.float32)
-    samples = np.concatenate(chunks).astype(np.float32, copy=False)
-    lead = int(round((start or 0.0) * SAMPLE_RATE))
-    if lead > 0:  # audio starts after the video: keep the timelines aligned
-        samples = np.concatenate([np.zeros(lead, np.float32), samples])
-    return samples[: int(max_seconds * SAMPLE_RATE)]
