@@ -106,7 +106,7 @@ def burst(client, requests: list[Request], references: dict, timeout: float) -> 
 
 def run(n: int = 20, kind: str = "mixed", clips: list[str] | None = None, concurrency: int | None = None,
         env: dict[str, str] | None = None, timeout: float = 300.0, bursts: int = 2,
-        command: list[str] | None = None, typed: bool = False) -> dict:
+        typed: bool = False) -> dict:
     from gradio_client import Client
 
     env = dict(env or {})
@@ -117,7 +117,7 @@ def run(n: int = 20, kind: str = "mixed", clips: list[str] | None = None, concur
         env.setdefault("MSA_FACE_MODEL", str(FACE_MODEL))
     clips = list(clips or [])
     requests = requests_for(n, clips, kind, typed)
-    with served_app(env, command=command) as (url, proc, startup):
+    with served_app(env) as (url, proc, startup):
         client = Client(url, verbose=False)
         references = {}
         for request in dict.fromkeys(requests):  # each distinct request once, alone: warm + reference
@@ -145,8 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", nargs="*", default=None,
                         help="media for clip requests (default: ../shared/media/mosi_clips/*.mp4)")
     parser.add_argument("--concurrency", type=int, default=None, help="MSA_EXTRACT_CONCURRENCY for the server")
-    parser.add_argument("--whisper", default=None, help="MSA_WHISPER_MODEL for the server (default: a "
-                        "random base-sized Whisper, as bench.latency, when the real weights are absent)")
+    parser.add_argument("--whisper", default=None, help="MSA_WHISPER_MODEL for the server (default base)")
     parser.add_argument("--timeout", type=float, default=600.0, help="bound on one burst, seconds")
     parser.add_argument("--bursts", type=int, default=2, help="identical bursts (memory growth between them = a leak)")
     parser.add_argument("--json", action="store_true")
@@ -154,16 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     clips = args.clips if args.clips is not None else sorted(str(p) for p in (SHARED / "media" / "mosi_clips").glob("*.mp4"))
     env = {"MSA_OFFLINE": os.environ.get("MSA_OFFLINE", "1")}
     whisper = args.whisper or os.environ.get("MSA_WHISPER_MODEL")
-    command = None
     if whisper:
         env["MSA_WHISPER_MODEL"] = whisper
-    elif args.kind != "text":
-        from msa_demo.asr import WhisperASR
-
-        if WhisperASR("base").unavailable_reason():  # no real weights: random base, decoding capped
-            command = [sys.executable, "-m", "bench.capped_app"]
-            whisper = "random base-sized (bench.capped_app)"
-    report = run(args.requests, args.kind, clips, args.concurrency, env, args.timeout, args.bursts, command=command)
+    report = run(args.requests, args.kind, clips, args.concurrency, env, args.timeout, args.bursts)
     report["whisper"] = whisper or "base"
     print(json.dumps(report, indent=2) if args.json else _render(report))
     return 0 if all(not b["errors"] for b in report["bursts"]) else 1

@@ -1,25 +1,40 @@
-"""Speech to an editable transcript with word times, via openai-whisper.
+"""Speech to an editable transcript with word times, via faster-whisper (CTranslate2).
 
-Weights: `MSA_WHISPER_MODEL` (a model name such as `base`, or a path to a Whisper checkpoint),
-resolved by Whisper's own download-and-cache (`~/.cache/whisper`). When the weights cannot be had
-(offline, no cache) the result says "ASR unavailable — type the transcript"; it never raises.
-A transcript typed by the user skips ASR entirely.
+int8 on CPU (any x86-64 or ARM CPU: CTranslate2 picks the kernels), float16 on CUDA. Weights:
+`MSA_WHISPER_MODEL` (a size name, default `base`, or a CTranslate2 model folder), resolved as
+`whisper_weights.py` describes; when they cannot be had the result says "ASR unavailable — type the
+transcript" and never raises. A transcript typed by the user skips ASR entirely.
+
+Each 30 s window is encoded once per call. faster-whisper would encode the first window twice (once
+to detect the language, once to decode) and a third time to translate; here the encoder output is
+memoised by its input, the language is read from the same output the decoder then uses, and the
+outputs stay available (`ASRResult.encoder_windows`) for features that read the voice from them.
+Speech that is not English keeps its transcript for the page and is also translated (Whisper's
+`translate` task: decoder passes only) for the English text model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
+from faster_whisper import WhisperModel
 
-from .assets import offline
-from .whisper_cpu import PRECISION, PRECISIONS, speed_up
+from .errors import AssetUnavailable
+from .whisper_weights import resolve_whisper
 
 DEFAULT_WHISPER_MODEL = os.environ.get("MSA_WHISPER_MODEL", "base")
 UNAVAILABLE = "ASR unavailable — type the transcript"
+SAMPLE_RATE = 16_000
+FRAME_SECONDS = 0.02  # one encoder state per 20 ms (Whisper's 2x down-sampled 10 ms mel frames)
+# greedy with temperature fallback: on 2 cores beam 5 costs ~60% more for a few words of a 12 s clip
+DECODE_OPTIONS = {"beam_size": 1, "condition_on_previous_text": False, "vad_filter": False}
+MAX_TOKENS_PER_SECOND = 8
+NO_SPEECH = "no speech detected (voice activity detector): text modality off — type a transcript to add it"
 
 
 @dataclass
@@ -32,38 +47,67 @@ class Word:
 
 @dataclass
 class Transcript:
-    """What was said. `source` is "whisper", "user" (typed or edited) or "none"."""
+    """What was said. `source` is "whisper", "user" (typed or edited) or "none".
+
+    `english`: Whisper's translation when the speech was not English (no word times: its words
+    were not spoken); the text model reads it, the page shows `text`."""
 
     text: str
     words: list[Word] = field(default_factory=list)
     language: str | None = None
     source: str = "user"
+    english: str | None = None
 
     @classmethod
     def typed(cls, text: str) -> "Transcript":
         return cls(text=" ".join(text.split()), source="user")
+
+    def for_text_model(self) -> tuple[str, list[Word]]:
+        """The English words the text model reads (the translation, when there is one)."""
+        if self.english:
+            return self.english, []
+        return self.text, self.words
+
+
+@dataclass
+class EncoderWindow:
+    """Whisper's encoder output for one window of the audio: `states[k]` describes the 20 ms from
+    `start + k * 0.02` s. Only the frames that hold audio are kept (not the window's padding)."""
+
+    start: float
+    states: np.ndarray  # [frames, d_model] float32
 
 
 @dataclass
 class ASRResult:
     transcript: Transcript | None
     notice: str | None = None
+    encoder_windows: list[EncoderWindow] = field(default_factory=list)
+
+
+def default_device() -> str:
+    try:
+        import ctranslate2
+
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    except Exception:  # pragma: no cover - a broken CUDA install means CPU
+        return "cpu"
 
 
 class WhisperASR:
     """Loads Whisper once (lazily, on first use) and serialises calls: one model, many threads."""
 
     def __init__(self, model: str = DEFAULT_WHISPER_MODEL, device: str | None = None,
-                 download_root: str | None = None, decode_options: dict | None = None,
-                 precision: str = PRECISION):
-        if precision not in PRECISIONS:
-            raise ValueError(f"Whisper precision must be one of {PRECISIONS}, not '{precision}'")
+                 compute_type: str | None = None, cpu_threads: int | None = None,
+                 decode_options: dict | None = None):
         self.model_name = model
-        self.precision = precision  # asked for; after loading, what the model runs in (whisper_cpu)
-        # extra keyword arguments for Whisper's decoding (e.g. sample_len, to cap decoder steps)
-        self.decode_options = dict(decode_options or {})
-        self.device = device
-        self.download_root = download_root
+        self.device = device or default_device()
+        self.compute_type = compute_type or ("float16" if self.device == "cuda" else "int8")
+        # Whisper shares the cores with the face and the voice readers: more threads than cores
+        # only makes them wait for each other (reports/latency.md)
+        self.cpu_threads = cpu_threads or int(os.environ.get("MSA_WHISPER_THREADS", 0)) or min(os.cpu_count() or 1, 4)
+        self.decode_options = {**DECODE_OPTIONS, **(decode_options or {})}
+        self.origin: str | None = None  # where the weights came from, once loaded
         self._model = None
         self._error: str | None = None
         self._lock = threading.Lock()
@@ -73,141 +117,144 @@ class WhisperASR:
         return self._model is not None
 
     def load(self):
-        """The Whisper model, or None with `self._error` set. Tried once per process."""
+        """The faster-whisper model, or None with `self._error` set. Tried once per process."""
         with self._lock:
             if self._model is None and self._error is None:
-                self._model, self._error = _load_whisper(self.model_name, self.device, self.download_root)
-                if self._model is not None:
-                    self.precision = speed_up(self._model, self.precision)
+                try:
+                    folder, self.origin = resolve_whisper(self.model_name)
+                    self._model = _MemoisedWhisper(folder, device=self.device, compute_type=self.compute_type,
+                                                   cpu_threads=self.cpu_threads)
+                except AssetUnavailable as exc:
+                    self._error = str(exc)
+                except Exception as exc:  # a corrupt folder, a CUDA library missing: ASR off
+                    self._error = f"could not load Whisper '{os.path.basename(self.model_name)}': {str(exc)[:160]}"
             return self._model
 
     def warm_up(self) -> None:
-        """Compile Whisper's word-alignment DTW (numba, ~2 s once per process) now, at start, rather
-        than in the first visitor's request."""
-        if self.load() is None:
-            return
-        try:
-            from whisper.timing import dtw_cpu
-
-            dtw_cpu(np.zeros((2, 3), np.float64))
-        except Exception:  # pragma: no cover - an optimisation only; transcription compiles it anyway
-            pass
+        """Run the encoder once now, at start, so the first visitor does not pay CTranslate2's
+        first-call allocations."""
+        model = self.load()
+        if model is not None:
+            with self._lock:
+                model.encode(model.feature_extractor(np.zeros(SAMPLE_RATE, np.float32)))
 
     def unavailable_reason(self) -> str | None:
         self.load()
         return self._error
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> ASRResult:
+    def transcribe(self, audio: np.ndarray, language: str | None = None, translate: bool = True) -> ASRResult:
         model = self.load()
         if model is None:
             return ASRResult(None, f"{UNAVAILABLE} ({self._error})")
         if len(audio) == 0:
             return ASRResult(None, "no audio to transcribe")
-        import torch
-
         audio = np.ascontiguousarray(audio, dtype=np.float32)
-        fp16 = next(model.parameters()).device.type == "cuda" and torch.cuda.is_available()
-        with self._lock, _encoder_memo(model):
+        if not _has_speech(audio):
+            return ASRResult(Transcript("", language=None, source="whisper"), NO_SPEECH)
+        # a loop of one token on noise can run to 448 tokens a window: allow twice a fast speaker's rate
+        cap = {"max_new_tokens": int(MAX_TOKENS_PER_SECOND * min(len(audio) / SAMPLE_RATE, 30.0)) + 16}
+        with self._lock, model.memo() as memo:
+            features = model.feature_extractor(audio)
             if language is None:
-                language = _detect_language(model, audio, torch.float16 if fp16 else torch.float32)
-            result = model.transcribe(
-                audio,
-                language=language,
-                temperature=0.0,
-                word_timestamps=True,
-                condition_on_previous_text=False,
-                fp16=fp16,
-                verbose=None,
-                **self.decode_options,
-            )
-        words = [
-            Word(w["word"].strip(), float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
-            for segment in result.get("segments", [])
-            for w in segment.get("words", [])
-            if w["word"].strip()
-        ]
-        text = " ".join(result.get("text", "").split())
-        return ASRResult(Transcript(text, words, result.get("language"), source="whisper"))
+                language = model.language_of(features)
+            words, text = self._decode(model, audio, language, "transcribe", cap)
+            english = None
+            if translate and language != "en":
+                # greedy only: a translation's log-probabilities sit below the fallback threshold, so
+                # the fallback would decode it six times over; its words get no times (they are not
+                # the words spoken)
+                _, english = self._decode(model, audio, language, "translate",
+                                          {**cap, "temperature": 0.0, "word_timestamps": False})
+            windows = [EncoderWindow(start, states)
+                       for start, states in model.window_states(features, list(memo.values()))]
+        return ASRResult(Transcript(text, words, language, source="whisper", english=english),
+                         encoder_windows=windows)
+
+    def _decode(self, model, audio: np.ndarray, language: str, task: str, cap: dict) -> tuple[list[Word], str]:
+        options = {"word_timestamps": True, **self.decode_options, **cap}
+        segments, _ = model.transcribe(audio, language=language, task=task, **options)
+        segments = list(segments)  # a generator: decoding happens here
+        words = [Word(w.word.strip(), float(w.start), float(w.end), float(w.probability))
+                 for segment in segments for w in (segment.words or []) if w.word.strip()]
+        return words, " ".join("".join(s.text for s in segments).split())
 
 
-@contextmanager
-def _encoder_memo(model):
-    """Run Whisper's audio encoder once per 30 s window instead of three times.
+class _MemoisedWhisper(WhisperModel):
+    """faster-whisper's model whose encoder runs once per distinct window within a `memo()` block."""
 
-    `transcribe` encodes the same padded mel window for language detection (see `_detect_language`),
-    for decoding, and again for the word-timestamp alignment. The encoder is most of the cost on CPU
-    (~2 s of one core per window for `base`), and its output for the same input is the same, so
-    within one call the last (input, output) pair is kept and reused when the input is equal.
-    """
-    import torch
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._memo: dict | None = None
 
-    encoder = model.encoder
-    original = encoder.forward
-    own = encoder.__dict__.get("forward")  # an instance-level forward (whisper_cpu's) to restore
-    last: list = []
+    @contextmanager
+    def memo(self):
+        """Within the block, each distinct window is encoded once; yields {key: (window, output)}."""
+        self._memo = {}
+        try:
+            yield self._memo
+        finally:
+            self._memo = None
 
-    def forward(x):
-        if last and last[0].shape == x.shape and last[0].dtype == x.dtype and torch.equal(last[0], x):
-            return last[1]
-        out = original(x)
-        last[:] = [x.detach().clone(), out]
-        return out
+    def encode(self, features):
+        if self._memo is None:
+            return super().encode(features)
+        window = np.ascontiguousarray(features if features.ndim == 2 else features[0])
+        key = hashlib.blake2b(window.tobytes(), digest_size=16).digest()
+        if key not in self._memo:
+            self._memo[key] = (window, super().encode(features))
+        return self._memo[key][1]
 
-    encoder.forward = forward
+    def first_window(self, features: np.ndarray) -> np.ndarray:
+        """The padded first window exactly as `generate_segments` cuts it (so its encoding is reused)."""
+        from faster_whisper.audio import pad_or_trim
+
+        content = features.shape[-1] - 1
+        return pad_or_trim(features[:, : min(self.feature_extractor.nb_max_frames, content)])
+
+    def language_of(self, features: np.ndarray) -> str:
+        """Whisper's language for the first window, read from the encoder output the decoder uses."""
+        if not self.model.is_multilingual:
+            return "en"
+        token, _ = self.model.detect_language(self.encode(self.first_window(features)))[0][0]
+        return token[2:-2]  # "<|de|>" -> "de"
+
+    def window_states(self, features: np.ndarray, windows: list) -> list[tuple[float, np.ndarray]]:
+        """(start seconds, [frames, d_model]) for each window encoded in this call, in time order.
+
+        A window's start is found where its first mel column sits in the clip's mel features (the
+        decoder's seek positions are not returned by faster-whisper); in digital silence, where
+        columns repeat, that is the first of the equal ones, so a window can be placed early by the
+        length of the silence. Frames past the audio are cut."""
+        per_second = 1.0 / self.feature_extractor.time_per_frame  # mel frames a second (100)
+        content = features.shape[-1] - 1
+        placed = []
+        for window, output in windows:
+            start = _first_column_at(features, window)
+            frames = int(np.ceil(min(window.shape[-1], content - start) / 2))
+            placed.append((start / per_second, _to_numpy(output)[0, :max(frames, 0)]))
+        return sorted(placed, key=lambda p: p[0])
+
+
+def _has_speech(audio: np.ndarray) -> bool:
+    """Silero VAD (faster-whisper's, ~30 ms for 12 s on CPU) before Whisper: on silence or noise
+    Whisper invents words ("1.0.0.0…", "Thank you.") and spends seconds doing it."""
+    from faster_whisper.vad import get_speech_timestamps
+
+    return bool(get_speech_timestamps(audio))
+
+
+def _first_column_at(features: np.ndarray, window: np.ndarray) -> int:
+    """The first mel frame whose column equals the window's first column (0 if none: a window cut
+    from the clip always has one)."""
+    hits = np.flatnonzero((features == window[:, :1]).all(axis=0))
+    return int(hits[0]) if len(hits) else 0
+
+
+def _to_numpy(output) -> np.ndarray:
+    """A CTranslate2 StorageView as float32 numpy (on CPU directly; on CUDA through torch)."""
     try:
-        yield
-    finally:
-        if own is None:
-            del encoder.forward  # back to the class's method
-        else:
-            encoder.forward = own
-
-
-def _detect_language(model, audio: np.ndarray, dtype) -> str | None:
-    """The language of the first 30 s window, from the same padded mel window the decoder then reads
-    (Whisper's own `decode` detects from that window too), so the encoder output is shared with it.
-    Whisper's `transcribe` instead pads with the log-mel of silence, which costs one more encoder pass
-    and can only differ on the language of near-ties. None for an English-only model."""
-    import whisper
-    from whisper.audio import N_FRAMES, N_SAMPLES
-    from whisper.tokenizer import get_tokenizer
-
-    if not model.is_multilingual:
-        return None
-    mel = whisper.log_mel_spectrogram(audio, model.dims.n_mels, padding=N_SAMPLES)
-    content = mel.shape[-1] - N_FRAMES
-    segment = whisper.pad_or_trim(mel[:, : min(N_FRAMES, content)], N_FRAMES).to(model.device).to(dtype)
-    tokens, _ = model.detect_language(segment)
-    # the arg-max token (ties go to the first language, English), not the max over the softmaxed
-    # dict, whose exact ties (a test model's) are broken by rounding noise
-    tokenizer = get_tokenizer(model.is_multilingual, num_languages=model.num_languages)
-    return dict(zip(tokenizer.all_language_tokens, tokenizer.all_language_codes))[int(tokens.reshape(-1)[0])]
-
-
-def _load_whisper(name: str, device: str | None, download_root: str | None):
-    """(model, None) or (None, reason). Any failure here means ASR off, never a crash."""
-    try:
+        return np.asarray(output, dtype=np.float32)
+    except Exception:  # a CUDA StorageView has no array interface on the host
         import torch
-        import whisper
-    except ImportError as exc:  # pragma: no cover - whisper is a hard requirement
-        return None, f"openai-whisper not installed: {exc}"
-    if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if not os.path.isfile(name) and name not in whisper.available_models():
-        return None, f"unknown Whisper model '{name}'"
-    if not os.path.isfile(name) and offline() and not _cached(name, download_root):
-        return None, f"Whisper '{name}' weights are not cached and downloads are off"
-    try:
-        return whisper.load_model(name, device=device, download_root=download_root), None
-    except Exception as exc:  # network, hash mismatch, corrupt file: all mean "ASR off"
-        return None, f"could not load Whisper '{os.path.basename(name)}': {str(exc)[:160]}"
 
-
-def _cached(name: str, download_root: str | None) -> bool:
-    import whisper
-
-    root = download_root or os.path.join(
-        os.getenv("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "whisper"
-    )
-    url = whisper._MODELS.get(name, "")
-    return os.path.isfile(os.path.join(root, os.path.basename(url)))
+        return torch.as_tensor(output, device="cuda").float().cpu().numpy()

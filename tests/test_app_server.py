@@ -32,8 +32,9 @@ def test_analyze_a_clip_with_whisper(client):
 
     result = client.predict(handle_file(str(MOSI_CLIPS / "0h-zjBukYpk_1.mp4")), "", "midg", api_name="/analyze")
     _shapley_sum_holds(result)
-    assert result["model"] == "midg" and result["transcript"]  # the tiny test Whisper always says something
-    assert all(result["available"].values())
+    assert result["model"] == "midg" and result["transcript"] == "Now the title of the movie basically says it all."
+    assert result["language"] == "en" and all(result["available"].values())
+    assert not [n for n in result["notices"] if "ASR" in n or "Whisper" in n]
 
 
 def test_analyze_text_only(client):

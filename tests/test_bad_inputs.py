@@ -125,8 +125,7 @@ def test_very_large_upload_is_refused_by_size_before_decoding(pipeline, zoo, tmp
 
 # --- partial results: what is usable is analysed, a notice says what is off -----------------------
 def test_garbled_mp4_keeps_what_decodes(pipeline, zoo, odd, own_tmp):
-    # a transcript is typed: the tiny random Whisper loops on this audio ("really really …") through
-    # all six temperature fallbacks (~100 s); ASR is exercised in test_asr.py
+    # a transcript is typed: what is kept of the audio is tested here, ASR in test_asr.py
     result = analyze(pipeline, zoo, odd["garbled"], "it was fine")
     _sane(result)
     assert _has(result, "damaged packet(s) skipped") or _has(result, "file is damaged")
@@ -239,15 +238,14 @@ def test_browser_recorded_webm(pipeline, zoo, odd, own_tmp):
 
 
 def test_speech_language_flows_into_the_result(pipeline, zoo, generated, own_tmp, monkeypatch):
-    """Whisper's detected language reaches the JSON, and speech that is not English says the text
-    model reads English. Whisper's answer is stubbed: the tiny random Whisper's language is a
-    near-tie that flips with thread counts, and it loops through every temperature fallback on a
-    tone (30+ s); the real `transcribe` path is tested in test_asr.py."""
+    """Whisper's detected language reaches the JSON; speech that is not English is shown as heard and
+    read in Whisper's translation, or, without one, says the text model reads English. Whisper's
+    answer is stubbed (a tone has no words); real German speech is in test_asr.py."""
     from msa_demo.asr import ASRResult, Transcript
 
-    def heard(language):
+    def heard(language, english=None):
         transcript = Transcript("ein schöner film" if language == "de" else "a lovely film", language=language,
-                                source="whisper")
+                                source="whisper", english=english)
         return lambda audio, language=None: ASRResult(transcript)
 
     monkeypatch.setattr(pipeline.asr, "load", lambda: None)
@@ -256,7 +254,12 @@ def test_speech_language_flows_into_the_result(pipeline, zoo, generated, own_tmp
     _sane(german)
     assert german["language"] == "de" and german["transcript"] == "ein schöner film"
     assert german["available"]["text"]  # kept, with a warning: the model still reads something
-    assert _has(german, "speech detected as 'de': the text model reads English")
+    assert _has(german, "speech detected as 'de': the text model reads English, so the text modality may")
+    monkeypatch.setattr(pipeline.asr, "transcribe", heard("de", english="a lovely film"))
+    translated = analyze(pipeline, zoo, generated["tone"])
+    assert translated["transcript"] == "ein schöner film" and _has(translated, "English translation")
+    typed = analyze(pipeline, zoo, generated["tone"], "a lovely film")  # the model read the translation
+    assert translated["contributions"]["text"] == pytest.approx(typed["contributions"]["text"])
     monkeypatch.setattr(pipeline.asr, "transcribe", heard("en"))
     english = analyze(pipeline, zoo, generated["tone"])
     assert english["language"] == "en" and not _has(english, "speech detected as")
@@ -450,7 +453,7 @@ def test_model_names_are_looked_up_never_opened(zoo):
 
 
 @pytest.mark.slow
-def test_uploads_are_deleted_when_the_server_stops(tiny_whisper, tmp_path, odd):
+def test_uploads_are_deleted_when_the_server_stops(whisper_base, tmp_path, odd):
     """Its own server (~20 s): Gradio's cache ($GRADIO_TEMP_DIR) keeps uploads; with delete_cache set
     and SIGTERM handled like Ctrl-C (app.py), stopping the server removes them, even with a page still
     open: its heartbeat stream used to hold up the server's shutdown until the process exited without
@@ -464,7 +467,7 @@ def test_uploads_are_deleted_when_the_server_stops(tiny_whisper, tmp_path, odd):
 
     cache = tmp_path / "gradio-tmp"
     with ExitStack() as page:
-        with running_app(tmp_path, {"MSA_WHISPER_MODEL": str(tiny_whisper)}) as url:
+        with running_app(tmp_path, {"MSA_WHISPER_MODEL": whisper_base}) as url:
             client = Client(url, verbose=False)
             client.predict(handle_file(str(odd["tiny"])), "ok", MODEL, api_name="/analyze")
             client.close()

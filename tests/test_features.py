@@ -101,13 +101,13 @@ def test_text_only(pipeline):
     assert bundle.face_fraction == 0.0
 
 
-def test_wrong_face_model_turns_visual_off(monkeypatch, tmp_path, generated, tiny_whisper):
+def test_wrong_face_model_turns_visual_off(monkeypatch, tmp_path, generated, whisper_base):
     from msa_demo.pipeline import FeaturePipeline
 
     fake = tmp_path / "face_landmarker.task"
     fake.write_bytes(b"definitely not the model")
     monkeypatch.setenv("MSA_FACE_MODEL", str(fake))
-    bundle = FeaturePipeline(whisper_model=str(tiny_whisper)).extract(
+    bundle = FeaturePipeline(whisper_model=whisper_base).extract(
         str(generated["noise_with_tone"]), transcript="hello")
     assert not bundle.visual.present
     assert any("face model unavailable" in n and "sha256" in n for n in bundle.notices)

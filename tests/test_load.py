@@ -15,10 +15,10 @@ RSS_LEAK_MB = 60  # a second identical burst may add at most this
 
 
 @pytest.fixture(scope="module")
-def load_report(tiny_whisper, generated):
+def load_report(whisper_base, generated):
     from bench.load import run
 
-    env = {"MSA_WHISPER_MODEL": str(tiny_whisper), "MSA_OFFLINE": "1"}
+    env = {"MSA_WHISPER_MODEL": whisper_base, "MSA_OFFLINE": "1"}
     return run(N, kind="mixed", clips=[str(generated["tone"])], env=env, timeout=BURST_TIMEOUT, bursts=2,
                typed=True)
 
