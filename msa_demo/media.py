@@ -98,12 +98,17 @@ def load_media(
     check_size(path, max_mb)
     if kind == "image":
         return load_image(path.read_bytes(), name=path.name)
-    try:
-        container = av.open(str(path), options=dict(OPEN_OPTIONS))
-    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise CorruptMediaError(f"{path.name} is not a readable {kind} file ({_reason(exc)})") from exc
-    with container:
-        return _decode(container, path.name, kind, fps, max_seconds, max_side, audio_only)
+    for threaded in (True, False):
+        try:
+            container = av.open(str(path), options=dict(OPEN_OPTIONS))
+        except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+            raise CorruptMediaError(f"{path.name} is not a readable {kind} file ({_reason(exc)})") from exc
+        try:
+            with container:
+                return _decode(container, path.name, kind, fps, max_seconds, max_side, audio_only, threaded)
+        except _DamagedVideo:
+            continue  # again, one thread: the same file must give the same frames every time
+    raise AssertionError("unreachable: the single-threaded pass does not raise _DamagedVideo")
 
 
 def load_audio_track(path: str | os.PathLike, max_seconds: float = DEFAULT_MAX_SECONDS,
@@ -154,8 +159,14 @@ def _reason(exc: Exception) -> str:
     return str(text)[:120]
 
 
+class _DamagedVideo(Exception):
+    """A damaged picture seen while frame-threaded: FFmpeg's error concealment then depends on thread
+    timing (the fuzzer's audio_format_change.mp4 gave other pixels, and another score, on each run),
+    so the video is decoded again on one thread, which conceals the same way every time."""
+
+
 def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max_side: int,
-            audio_only: bool = False) -> MediaClip:
+            audio_only: bool = False, threaded: bool = True) -> MediaClip:
     notices: list[str] = []
     # an audio file's "video" stream is cover art, not a face to read
     video = container.streams.video[0] if container.streams.video and kind == "video" else None
@@ -172,7 +183,7 @@ def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max
         if audio is None:
             raise CorruptMediaError(f"{name} has no audio stream")
         video = None
-    if video is not None:
+    if video is not None and threaded:
         video.thread_type = "AUTO"
     streams = [s for s in (video, audio) if s is not None]
 
@@ -183,6 +194,7 @@ def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max
     finished = {s.index: False for s in streams}
     errors = {s.type: 0 for s in streams}  # packets that would not decode, per stream
     unreadable = 0  # decoded video frames that would not convert to RGB
+    concealed = 0  # damaged video frames the decoder patched up
     abandoned: list[str] = []  # streams given up on after too many damaged packets
     cut = stopped = False
     try:
@@ -197,6 +209,8 @@ def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max
             try:
                 decoded = packet.decode()
             except (av.FFmpegError, ValueError) as exc:
+                if packet.stream.type == "video" and threaded:
+                    raise _DamagedVideo from exc
                 errors[packet.stream.type] += 1
                 if packet.stream.type == "audio":
                     track.lost(_packet_seconds(packet))
@@ -214,6 +228,10 @@ def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max
                     cut = True
                     break
                 if packet.stream.type == "video":
+                    if frame.is_corrupt:
+                        if threaded:
+                            raise _DamagedVideo
+                        concealed += 1
                     if t + 1e-6 >= next_frame_time:
                         try:
                             frames.append(_to_rgb(frame, max_side))
@@ -226,6 +244,8 @@ def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max
                             next_frame_time += 1.0 / fps
                 else:
                     track.add(frame, t)
+    except _DamagedVideo:
+        raise
     except Exception as exc:  # noqa: BLE001 - damaged input: keep what decoded (logged, in case it is ours)
         log.warning("%s: decoding stopped early (%s: %s)", name, type(exc).__name__, exc,
                     exc_info=not isinstance(exc, av.FFmpegError))
@@ -238,6 +258,8 @@ def _decode(container, name: str, kind: str, fps: float, max_seconds: float, max
     if lost:
         where = ", ".join(f"{kind} {n}" for kind, n in errors.items() if n)
         notices.append(f"{lost} damaged packet(s) skipped ({where})")
+    if concealed:
+        notices.append(f"the video is damaged: the decoder patched {concealed} frame(s)")
     if unreadable:
         notices.append(f"{unreadable} video frame(s) could not be converted and were skipped")
     if track is not None:
