@@ -4,7 +4,9 @@
   (`msa_demo.session.analyze_input`, the same as `python -m msa_demo analyze --json`);
 - `/features` (video, audio, transcript) -> (feature summary, notices), kept from the first page.
 
-User errors come back as a gradio error with the message (gradio_client raises it), never a traceback.
+User errors come back as a gradio error with the message (gradio_client raises it), never a traceback;
+nor do they print one in the server's log (`_refuse`): a traceback there means a bug (logged once,
+with `log.exception`), so an operator (and bench.soak, which counts them) can tell the two apart.
 
 What a request can reach (here and in every event handler of the page):
 - files: only uploads. Gradio refuses a file larger than MSA_MAX_UPLOAD_MB while it streams in (413)
@@ -46,16 +48,16 @@ def build_api(ctx: AppContext) -> None:
     def analyze(path, text, name):
         name = (name or "").strip() or ctx.zoo.default_name()
         if name not in ctx.zoo.names():
-            raise gr.Error(f"unknown model '{name}'; choose one of {', '.join(ctx.zoo.names())}")
+            raise _refuse(f"unknown model '{name}'; choose one of {', '.join(ctx.zoo.names())}")
         if not path and not (text or "").strip():
-            raise gr.Error("give a media file, a transcript, or both")
+            raise _refuse("give a media file, a transcript, or both")
         try:
             return analyze_input(ctx.pipeline, ctx.zoo, path, text, name)
         except MediaError as exc:
-            raise gr.Error(f"Cannot use this input: {exc}") from None
+            raise _refuse(f"Cannot use this input: {exc}") from None
         except Exception:
             log.exception("/analyze failed")
-            raise gr.Error(texts.GENERIC_ERROR) from None
+            raise _refuse(texts.GENERIC_ERROR) from None
 
     def features(video_path, audio_path, text, progress=gr.Progress()):
         path = video_path or audio_path
@@ -76,3 +78,8 @@ def build_api(ctx: AppContext) -> None:
                          concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY)
     features_button.click(features, [video, audio, transcript], [summary, notices], api_name="features",
                           concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY)
+
+
+def _refuse(message: str) -> gr.Error:
+    """The error a visitor sees, without Gradio's traceback in the server log."""
+    return gr.Error(message, print_exception=False)
