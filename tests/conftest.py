@@ -108,8 +108,11 @@ def generated(tmp_path_factory) -> dict[str, Path]:
 def app_server(whisper_base, tmp_path_factory):
     """One `python app.py` for the app tests (test_app_server.py, test_browser.py), stopped at the end."""
     from app_server import running_app
+    from cache_factory import build_text_cache
 
-    # a small upload limit, so test_bad_inputs.py can go over it cheaply (the clips used are < 1 MB)
-    env = {"MSA_WHISPER_MODEL": whisper_base, "MSA_MAX_UPLOAD_MB": "8"}
+    # a small upload limit, so test_bad_inputs.py can go over it cheaply (the clips used are < 1 MB);
+    # a feature cache built here, so the error-analysis tab has data in every test run
+    env = {"MSA_WHISPER_MODEL": whisper_base, "MSA_MAX_UPLOAD_MB": "8",
+           "MSA_FEATURE_CACHE": str(build_text_cache(tmp_path_factory.mktemp("feature-cache")))}
     with running_app(tmp_path_factory.mktemp("app"), env) as url:
         yield url

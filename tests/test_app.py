@@ -12,9 +12,20 @@ def server(app_server):
 
 
 def test_page_is_served(server):
+    """The page is this app's, not any Gradio page: its title, its four tabs, the Analyse button."""
+    import json
+
+    from msa_demo.ui import texts
+
     with urllib.request.urlopen(server, timeout=10) as response:
-        page = response.read().decode()
-    assert "msa-demo" in page or "gradio" in page.lower()
+        assert response.status == 200 and f"<title>{texts.TITLE}</title>" in response.read().decode()
+    with urllib.request.urlopen(server + "config", timeout=10) as response:
+        config = json.load(response)
+    assert config["title"] == texts.TITLE
+    props = [c.get("props", {}) for c in config["components"]]
+    tabs = [p.get("label") for c, p in zip(config["components"], props) if c.get("type") == "tabitem"]
+    assert tabs == ["Live", "Compare", "Error analysis", "Models"], tabs
+    assert any(p.get("elem_id") == "analyse" and p.get("value") == "Analyse" for p in props)
 
 
 def test_features_endpoint_with_text_only(server):

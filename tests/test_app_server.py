@@ -42,6 +42,18 @@ def test_analyze_text_only(client):
     _shapley_sum_holds(result)
     assert result["contributions"]["audio"] == 0.0 and result["contributions"]["visual"] == 0.0
     assert result["transcript"] == "what a lovely film"
+    assert result["notices"] == []  # nothing off: typed text, a trained model
+
+
+@pytest.mark.parametrize("model", ["midg", "late_fusion", "early_fusion", "derl", "misr", "mmmie"])
+def test_the_served_models_are_the_shipped_checkpoints(client, model):
+    """A server that fell back to random weights (a missing or unusable checkpoint) must fail here:
+    its answers still have the right shape, so only `trained` and the notices tell."""
+    praise = client.predict(None, "i loved it, it was wonderful", model, api_name="/analyze")
+    complaint = client.predict(None, "i hated it, it was awful", model, api_name="/analyze")
+    for result in (praise, complaint):
+        assert result["trained"] is True and not any("untrained" in n for n in result["notices"]), result["notices"]
+    assert praise["score"] > 0 > complaint["score"]
 
 
 def test_analyze_reports_user_errors(client, generated):

@@ -120,7 +120,10 @@ def test_worker_processes_give_the_same_features_as_in_process(pipeline, tmp_pat
     reader = open_corpus("mosi", SHARED)
     extract_corpus(reader, tmp_path / "workers", limit=2, workers=1, progress=False)
     extract_corpus(reader, tmp_path / "here", limit=2, pipeline=pipeline, progress=False)
-    for a, b in zip(FeatureCache(tmp_path / "workers"), FeatureCache(tmp_path / "here")):
+    workers, here = list(FeatureCache(tmp_path / "workers")), list(FeatureCache(tmp_path / "here"))
+    assert len(workers) == len(here) == 2  # (zip alone would pass two empty caches)
+    assert [a.id for a in workers] == [b.id for b in here]
+    for a, b in zip(workers, here):
         _assert_same(a.features["text"], b.features["text"])
 
 

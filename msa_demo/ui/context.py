@@ -34,8 +34,9 @@ class AppContext:
     @classmethod
     def create(cls, pipeline: FeaturePipeline | None = None, zoo: ModelZoo | None = None,
                cache_root: str | Path | None = None) -> "AppContext":
-        return cls(pipeline or FeaturePipeline(), zoo or ModelZoo(ROOT / "checkpoints"),
-                   Path(cache_root) if cache_root else ROOT / "cache")
+        """`cache_root`: the error-analysis tab's feature caches; else MSA_FEATURE_CACHE, else ./cache."""
+        cache_root = cache_root or os.environ.get("MSA_FEATURE_CACHE") or ROOT / "cache"
+        return cls(pipeline or FeaturePipeline(), zoo or ModelZoo(ROOT / "checkpoints"), Path(cache_root))
 
     def warm_up(self, asr: bool = True) -> None:
         """Load extractors and models now (in the background at start), and record what is off."""
