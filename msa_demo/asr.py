@@ -8,7 +8,8 @@ transcript" and never raises. A transcript typed by the user skips ASR entirely.
 Each 30 s window is encoded once per call. faster-whisper would encode the first window twice (once
 to detect the language, once to decode) and a third time to translate; here the encoder output is
 memoised by its input, the language is read from the same output the decoder then uses, and the
-outputs stay available (`ASRResult.encoder_windows`) for features that read the voice from them.
+outputs of the fixed windows (0-30 s, 30-60 s; the first is the one the decoder read) stay
+available (`ASRResult.encoder_windows`) for the voice features, which read Whisper's encoder.
 Speech that is not English keeps its transcript for the page and is also translated (Whisper's
 `translate` task: decoder passes only) for the English text model.
 """
@@ -71,8 +72,8 @@ class Transcript:
 
 @dataclass
 class EncoderWindow:
-    """Whisper's encoder output for one window of the audio: `states[k]` describes the 20 ms from
-    `start + k * 0.02` s. Only the frames that hold audio are kept (not the window's padding)."""
+    """Whisper's encoder output for one fixed 30 s window of the audio: `states[k]` describes the
+    20 ms from `start + k * 0.02` s. Only the frames that hold audio are kept (not the padding)."""
 
     start: float
     states: np.ndarray  # [frames, d_model] float32
@@ -153,7 +154,7 @@ class WhisperASR:
             return ASRResult(Transcript("", language=None, source="whisper"), NO_SPEECH)
         # a loop of one token on noise can run to 448 tokens a window: allow twice a fast speaker's rate
         cap = {"max_new_tokens": int(MAX_TOKENS_PER_SECOND * min(len(audio) / SAMPLE_RATE, 30.0)) + 16}
-        with self._lock, model.memo() as memo:
+        with self._lock, model.memo():
             features = model.feature_extractor(audio)
             if language is None:
                 language = model.language_of(features)
@@ -165,10 +166,18 @@ class WhisperASR:
                 # the words spoken)
                 _, english = self._decode(model, audio, language, "translate",
                                           {**cap, "temperature": 0.0, "word_timestamps": False})
-            windows = [EncoderWindow(start, states)
-                       for start, states in model.window_states(features, list(memo.values()))]
+            windows = model.grid_windows(features)
         return ASRResult(Transcript(text, words, language, source="whisper", english=english),
                          encoder_windows=windows)
+
+    def encoder_windows(self, audio: np.ndarray) -> list[EncoderWindow] | None:
+        """The encoder output alone, for audio that was not transcribed (a typed transcript, no
+        speech detected); the same windows `transcribe` returns. None when Whisper is unavailable."""
+        model = self.load()
+        if model is None or not len(audio):
+            return None
+        with self._lock, model.memo():
+            return model.grid_windows(model.feature_extractor(np.ascontiguousarray(audio, dtype=np.float32)))
 
     def _decode(self, model, audio: np.ndarray, language: str, task: str, cap: dict) -> tuple[list[Word], str]:
         options = {"word_timestamps": True, **self.decode_options, **cap}
@@ -188,10 +197,10 @@ class _MemoisedWhisper(WhisperModel):
 
     @contextmanager
     def memo(self):
-        """Within the block, each distinct window is encoded once; yields {key: (window, output)}."""
+        """Within the block, each distinct window is encoded once."""
         self._memo = {}
         try:
-            yield self._memo
+            yield
         finally:
             self._memo = None
 
@@ -201,8 +210,8 @@ class _MemoisedWhisper(WhisperModel):
         window = np.ascontiguousarray(features if features.ndim == 2 else features[0])
         key = hashlib.blake2b(window.tobytes(), digest_size=16).digest()
         if key not in self._memo:
-            self._memo[key] = (window, super().encode(features))
-        return self._memo[key][1]
+            self._memo[key] = super().encode(features)
+        return self._memo[key]
 
     def first_window(self, features: np.ndarray) -> np.ndarray:
         """The padded first window exactly as `generate_segments` cuts it (so its encoding is reused)."""
@@ -218,21 +227,20 @@ class _MemoisedWhisper(WhisperModel):
         token, _ = self.model.detect_language(self.encode(self.first_window(features)))[0][0]
         return token[2:-2]  # "<|de|>" -> "de"
 
-    def window_states(self, features: np.ndarray, windows: list) -> list[tuple[float, np.ndarray]]:
-        """(start seconds, [frames, d_model]) for each window encoded in this call, in time order.
+    def grid_windows(self, features: np.ndarray) -> list[EncoderWindow]:
+        """The encoder output of the fixed windows 0-30 s, 30-60 s, …, each cut and padded as the
+        decoder cuts its first window (so window 0 is the decoder's own, from the memo)."""
+        from faster_whisper.audio import pad_or_trim
 
-        A window's start is found where its first mel column sits in the clip's mel features (the
-        decoder's seek positions are not returned by faster-whisper); in digital silence, where
-        columns repeat, that is the first of the equal ones, so a window can be placed early by the
-        length of the silence. Frames past the audio are cut."""
-        per_second = 1.0 / self.feature_extractor.time_per_frame  # mel frames a second (100)
+        size = self.feature_extractor.nb_max_frames  # 3000 mel frames = 30 s
         content = features.shape[-1] - 1
-        placed = []
-        for window, output in windows:
-            start = _first_column_at(features, window)
-            frames = int(np.ceil(min(window.shape[-1], content - start) / 2))
-            placed.append((start / per_second, _to_numpy(output)[0, :max(frames, 0)]))
-        return sorted(placed, key=lambda p: p[0])
+        windows = []
+        for start in range(0, max(content, 1), size):
+            segment = pad_or_trim(features[:, start: min(start + size, content)])
+            frames = int(np.ceil(min(size, content - start) / 2))
+            windows.append(EncoderWindow(start * self.feature_extractor.time_per_frame,
+                                         _to_numpy(self.encode(segment))[0, :frames]))
+        return windows
 
 
 def _has_speech(audio: np.ndarray) -> bool:
@@ -241,13 +249,6 @@ def _has_speech(audio: np.ndarray) -> bool:
     from faster_whisper.vad import get_speech_timestamps
 
     return bool(get_speech_timestamps(audio))
-
-
-def _first_column_at(features: np.ndarray, window: np.ndarray) -> int:
-    """The first mel frame whose column equals the window's first column (0 if none: a window cut
-    from the clip always has one)."""
-    hits = np.flatnonzero((features == window[:, :1]).all(axis=0))
-    return int(hits[0]) if len(hits) else 0
 
 
 def _to_numpy(output) -> np.ndarray:

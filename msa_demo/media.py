@@ -53,6 +53,13 @@ class MediaClip:
     notices: list[str] = field(default_factory=list)
     sample_rate: int = SAMPLE_RATE
 
+    @classmethod
+    def of_audio(cls, samples: np.ndarray) -> "MediaClip":
+        """16 kHz audio held in memory (a waveform made by training's voice augmentation)."""
+        audio = np.asarray(samples, dtype=np.float32)
+        return cls(kind="audio", frames=np.zeros((0, 1, 1, 3), np.uint8), frame_times=np.zeros(0),
+                   audio=audio, duration=len(audio) / SAMPLE_RATE)
+
     @property
     def has_video(self) -> bool:
         return len(self.frames) > 0

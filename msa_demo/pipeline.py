@@ -17,7 +17,7 @@ import numpy as np
 
 from .asr import DEFAULT_WHISPER_MODEL, Transcript, WhisperASR
 from .errors import AssetUnavailable, MediaError
-from .features.audio import extract_audio, is_silent, warm_up
+from .features.audio import is_silent, prosody, usable_audio, voice_features, warm_up
 from .features.spec import AUDIO_DIM, TEXT_DIM, VISUAL_DIM, VISUAL_FPS
 from .features.types import FeatureBundle, ModalityFeatures, check_dims
 from .media import (DEFAULT_MAX_SECONDS, DEFAULT_MAX_UPLOAD_MB, MediaClip, load_audio_track, load_image,
@@ -78,8 +78,10 @@ class FeaturePipeline:
 
     # --- the path -----------------------------------------------------------------------------
     def extract(self, path: str | None = None, transcript: str | None = None,
-                progress: Progress | None = None, image_bytes: bytes | None = None) -> FeatureBundle:
-        """Features for a media file and/or a transcript. Raises MediaError for unusable input."""
+                progress: Progress | None = None, image_bytes: bytes | None = None,
+                audio_samples: np.ndarray | None = None) -> FeatureBundle:
+        """Features for a media file and/or a transcript. Raises MediaError for unusable input.
+        `audio_samples`: 16 kHz audio given as an array instead of a file (training's augmented voices)."""
         report = progress or (lambda fraction, desc: None)
         timings: dict[str, float] = {}
         notices: list[str] = []
@@ -94,14 +96,14 @@ class FeaturePipeline:
                 return self._visual(clip, face_notices)
 
         def voice(clip):
-            with _timed(timings, "audio"):
-                return self._audio(clip, voice_notices)
+            with _timed(timings, "prosody"):
+                return self._prosody(clip, voice_notices)
 
         def decode_and_read(clip=None):
-            """Decode (unless done), then read the face here and the voice as a job of its own."""
+            """Decode (unless done), then read the face here and the voice's prosody as a job of its own."""
             if clip is None:
                 with _timed(timings, "decode"):
-                    clip = self._decode(path, image_bytes)
+                    clip = self._decode(path, image_bytes, audio_samples)
             heard = _SIDE.submit(voice, clip) if clip is not None else None
             return clip, face(clip), heard
 
@@ -117,7 +119,7 @@ class FeaturePipeline:
             reading = _SIDE.submit(decode_and_read)
         else:
             with _timed(timings, "decode"):
-                clip = self._decode(path, image_bytes)
+                clip = self._decode(path, image_bytes, audio_samples)
             audio, has_video = (clip.audio, clip.has_video) if clip else (None, False)
             reading = _SIDE.submit(decode_and_read, clip) if self.parallel and clip is not None else None
         report(0.1, "loading models")
@@ -135,8 +137,10 @@ class FeaturePipeline:
         if reading is None:
             report(0.5, "reading the face and the voice")
             seen = face(clip)
-        heard = heard.result() if heard is not None else voice(clip)
-        (visual, face_fraction, keyframe, landmarks), (audio, voiced_fraction) = seen, heard
+        steps = heard.result() if heard is not None else voice(clip)
+        with _timed(timings, "audio"):
+            audio, voiced_fraction = self._audio(clip, steps, encoder_windows, voice_notices)
+        visual, face_fraction, keyframe, landmarks = seen
         notices += (clip.notices if clip else []) + asr_notices + face_notices + voice_notices
 
         report(0.9, "reading the words")
@@ -159,8 +163,8 @@ class FeaturePipeline:
         with _timed(timings, "load"):
             if audio is not None and len(audio):
                 warm_up()
-                if not (typed or "").strip() and not is_silent(audio):
-                    self.asr.load()
+                if not is_silent(audio):
+                    self.asr.load()  # the transcription, and the voice (Whisper's encoder) even when typed
             if has_video:
                 self.face_featurizer()
             self.text_featurizer()
@@ -177,9 +181,12 @@ class FeaturePipeline:
             return None
         return load_audio_track(path, max_seconds=self.max_seconds, max_mb=self.max_mb)
 
-    def _decode(self, path: str | None, image_bytes: bytes | None) -> MediaClip | None:
+    def _decode(self, path: str | None, image_bytes: bytes | None,
+                audio_samples: np.ndarray | None = None) -> MediaClip | None:
         if image_bytes is not None:
             return load_image(image_bytes)
+        if audio_samples is not None:
+            return MediaClip.of_audio(audio_samples)
         if path is None:
             return None
         return load_media(path, fps=self.fps, max_seconds=self.max_seconds, max_mb=self.max_mb)
@@ -233,13 +240,29 @@ class FeaturePipeline:
         keyframe = track.keyframe if track.keyframe is not None else clip.frames[len(clip.frames) // 2]
         return features, track.face_fraction, keyframe, track.keyframe_landmarks
 
-    def _audio(self, clip: MediaClip | None, notices: list[str]):
+    def _prosody(self, clip: MediaClip | None, notices: list[str]):
+        """The slow half of the voice (pyin), alongside the transcription; None when there is none."""
         if clip is None or not clip.has_audio:
+            return None
+        why_not = usable_audio(clip.audio)
+        if why_not is not None:
+            if why_not:
+                notices.append(why_not)
+            return None
+        return prosody(clip.audio)
+
+    def _audio(self, clip: MediaClip | None, steps, windows: list, notices: list[str]):
+        """The voice: prosody + Whisper's encoder states (from the transcription's own pass; encoded
+        here when nothing was transcribed)."""
+        if steps is None:
             return ModalityFeatures.absent(AUDIO_DIM), 0.0
-        features, voiced_fraction, notice = extract_audio(clip.audio)
-        if notice:
-            notices.append(notice)
-        return features, voiced_fraction
+        if not windows:
+            windows[:] = self.asr.encoder_windows(clip.audio) or []
+        if not windows:
+            notices.append(f"the voice is read by Whisper's encoder, which is unavailable "
+                           f"({self.asr.unavailable_reason()}): audio modality off")
+            return ModalityFeatures.absent(AUDIO_DIM), 0.0
+        return voice_features(steps, windows, len(clip.audio))
 
     def _text_features(self, spoken: Transcript, notices: list[str]) -> ModalityFeatures:
         if not spoken.text:

@@ -12,6 +12,7 @@ from conftest import MOSI_CLIPS, SHARED, needs_face_model, needs_shared
 from msa_demo.corpora import CorpusError, open_corpus
 from msa_demo.corpora.cache import CacheError, FeatureCache, write_index, write_shard
 from msa_demo.features import FEATURE_DIMS, FEATURE_SPEC_ID, ModalityFeatures
+from msa_demo.features.spec import AUDIO_DIM
 from training.extract import extract_corpus, main
 
 needs_data = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason=f"{SHARED}/data is absent")
@@ -34,9 +35,9 @@ def _random(rng, dim: int, n: int, masked: bool = False) -> ModalityFeatures:
 def test_round_trip_gives_identical_arrays(tmp_path):
     rng = np.random.default_rng(0)
     features = [
-        {"text": _random(rng, 384, 7), "audio": _random(rng, 35, 50),
+        {"text": _random(rng, 384, 7), "audio": _random(rng, AUDIO_DIM, 50),
          "visual": _random(rng, 56, 9, masked=True)},
-        {"text": _random(rng, 384, 3), "audio": ModalityFeatures.absent(35)},  # visual not given at all
+        {"text": _random(rng, 384, 3), "audio": ModalityFeatures.absent(AUDIO_DIM)},  # visual not given at all
         {"visual": ModalityFeatures(np.zeros((1, 56)), np.zeros(1, bool), np.zeros((1, 2)), present=False)},
     ]
     rows = [dict(id=f"item{i}", split=s, group="g", label=v, label_class="c", label_detail="",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from msa_demo.features.spec import FEATURE_DIMS, FEATURE_SPEC_ID, MODALITIES
+from msa_demo.features.spec import AUDIO_DIM, FEATURE_DIMS, FEATURE_SPEC_ID, MODALITIES
 from msa_demo.features.types import ModalityFeatures
 from msa_demo.models import (CheckpointError, FeatureSpecMismatch, apply_missing, collate,
                              count_parameters, create_model, feature_stats, list_models,
@@ -85,7 +85,7 @@ def test_collate_pads_ragged_samples_and_marks_absence():
         {"visual": feature("visual", 3, rng)},
     ]
     batch = collate(items, labels=[0.5, -1.0, 2.0])
-    assert batch.text.shape == (3, 9, 384) and batch.audio.shape == (3, 50, 35)
+    assert batch.text.shape == (3, 9, 384) and batch.audio.shape == (3, 50, AUDIO_DIM)
     assert batch.visual.shape == (3, 3, 56)
     assert batch.present.tolist() == [[True, True, False], [True, False, False], [False, False, True]]
     assert batch.text_mask.sum(1).tolist() == [5, 9, 0]
@@ -96,7 +96,7 @@ def test_collate_pads_ragged_samples_and_marks_absence():
     no_face = ModalityFeatures(np.ones((4, 56)), np.zeros(4, bool), np.zeros((4, 2)))
     single = collate([{"text": feature("text", 4, rng), "visual": no_face}])
     assert single.present.tolist() == [[True, False, False]]
-    assert single.audio.shape == (1, 1, 35) and (single.visual == 0).all()
+    assert single.audio.shape == (1, 1, AUDIO_DIM) and (single.visual == 0).all()
 
 
 def test_collate_rejects_wrong_width():
@@ -120,14 +120,18 @@ def test_apply_missing_is_deterministic_nested_and_keeps_cls_sep():
     low, high = drop(3, 0.3), drop(3, 0.7)
     for m in MODALITIES:
         assert not (high.mask(m) & ~low.mask(m)).any()
-    # rate 0 changes nothing; rate 1 leaves text's first and last token only
+    # rate 0 changes nothing; rate 1 leaves text's first and last token and one audio/visual step
     zero, one = drop(0, 0.0), drop(0, 1.0)
     for m in MODALITIES:
         assert torch.equal(zero.mask(m), batch.mask(m)) and torch.equal(zero.values(m), batch.values(m))
     lengths = batch.text_mask.sum(1)
     assert one.text_mask.sum(1).tolist() == [2] * 5
     assert one.text_mask[torch.arange(5), lengths - 1].all() and one.text_mask[:, 0].all()
-    assert one.present.tolist() == [[True, False, False]] * 5
+    assert one.audio_mask.sum(1).tolist() == [1] * 5 and one.visual_mask.sum(1).tolist() == [1] * 5
+    assert one.present.all()
+    # the step kept at rate 1 is kept at every lower rate (nesting holds down to one step)
+    for m in ("audio", "visual"):
+        assert not (one.mask(m) & ~drop(0, 0.6).mask(m)).any()
 
 
 def test_apply_missing_present_and_rate_forms():
@@ -139,9 +143,10 @@ def test_apply_missing_present_and_rate_forms():
     rows = torch.tensor([[True, False, True], [False, True, False], [True, True, True], [False, False, True]])
     assert torch.equal(apply_missing(batch, present=rows).present, rows & batch.present)
     per_modality = apply_missing(batch, rate={"audio": 1.0}, generator=torch.Generator().manual_seed(0))
-    assert not per_modality.audio_mask.any() and torch.equal(per_modality.text_mask, batch.text_mask)
+    assert per_modality.audio_mask.sum(1).tolist() == [1] * 4  # a step drop never empties a modality
+    assert torch.equal(per_modality.text_mask, batch.text_mask)
     per_sample = apply_missing(batch, rate=torch.tensor([0.0, 1.0, 0.0, 1.0]))
-    assert torch.equal(per_sample.audio_mask[0], batch.audio_mask[0]) and not per_sample.audio_mask[1].any()
+    assert torch.equal(per_sample.audio_mask[0], batch.audio_mask[0]) and per_sample.audio_mask[1].sum() == 1
     with pytest.raises(ValueError, match="unknown modalities"):
         apply_missing(batch, present=["speech"])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):

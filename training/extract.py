@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         reader = open_corpus(args.corpus, args.root, labels=args.labels, licence=args.licence)
         summary = extract_corpus(reader, Path(args.out), workers=args.workers, limit=args.limit,
                                  shard_size=args.shard_size, whisper_model=args.whisper_model,
-                                 text_batch=args.text_batch)
+                                 text_batch=args.text_batch, augment=args.augment)
     except (CorpusError, CacheError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="encode text-only items N at a time: faster, but padding changes the features "
                              "by ~1e-5, so the default 1 matches the live app bit for bit")
     parser.add_argument("--whisper-model", default=None, help="for clips without a transcript (default base)")
+    parser.add_argument("--augment", type=int, default=0,
+                        help="k seeded waveform variants of each training item's voice (default 0)")
     parser.add_argument("--licence", default=None,
                         help="videos/mmsa: the licence of your corpus, kept in meta.json")
     return parser
@@ -79,15 +81,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int | None = None,
                    shard_size: int | None = None, whisper_model: str | None = None, text_batch: int = 1,
-                   pipeline=None, progress: bool = True) -> dict:
+                   pipeline=None, progress: bool = True, augment: int = 0) -> dict:
     """Extract (or finish extracting) `reader` into `out`; returns the cache's meta, this run last.
 
     `pipeline`: an existing FeaturePipeline to use in this process (tests); else `workers` processes.
+    `augment`: k seeded waveform variants of every training item's voice, cached beside it.
     """
     started = time.perf_counter()
     items = list(reader.items())
     if limit is not None:
         items = items[:limit]
+    items = with_voice_variants(items, augment if "audio" in reader.modalities else 0)
     if not items:
         raise CorpusError(f"{reader.name}: no items to extract")
     spec_id = reader.spec_id
@@ -126,6 +130,16 @@ def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int
     })
     write_index(out, rows, meta)
     return meta
+
+
+def with_voice_variants(items: list[CorpusItem], k: int) -> list[CorpusItem]:
+    """`items`, then k variants of each training item that has media (ids `<id>~aug<j>`); validation
+    and test items are never augmented."""
+    from dataclasses import replace
+
+    variants = [replace(item, id=f"{item.id}~aug{j}", augment=j)
+                for item in items if item.split == "train" and item.media for j in range(1, k + 1)]
+    return items + variants
 
 
 def _check_out_folder(out: Path, reader: CorpusReader, spec_id: str) -> None:

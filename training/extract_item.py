@@ -56,7 +56,9 @@ def extract_item(item: CorpusItem, media_root: str) -> tuple[dict[str, ModalityF
     transcript = item.text or None
     source = _relative(item.media, media_root)
     try:
-        if item.media is None:
+        if item.augment:
+            bundle = _pipeline.extract(None, transcript=transcript, audio_samples=_augmented_voice(item))
+        elif item.media is None:
             bundle = _pipeline.extract(None, transcript=transcript)
         elif ZIP_MEMBER in item.media:
             bundle = _pipeline.extract(None, transcript=transcript, image_bytes=read_zip_media(item.media))
@@ -72,6 +74,20 @@ def extract_item(item: CorpusItem, media_root: str) -> tuple[dict[str, ModalityF
                voiced_fraction=round(bundle.voiced_fraction, 4), duration=round(bundle.duration, 3),
                notices=" | ".join(bundle.notices))
     return {m: bundle.modality(m) for m in ("text", "audio", "visual")}, row, True
+
+
+def _augmented_voice(item: CorpusItem):
+    """The item's audio as a seeded variant (the seed is derived from the item id, so a rerun or
+    another machine makes the same variant)."""
+    import hashlib
+
+    from msa_demo.media import load_media
+
+    from .voice_augment import augment
+
+    audio = load_media(item.media, audio_only=True).audio
+    seed = int.from_bytes(hashlib.blake2b(item.id.encode(), digest_size=8).digest(), "little")
+    return augment(audio, seed)
 
 
 def base_row(item: CorpusItem, source: str, text_source: str) -> dict:

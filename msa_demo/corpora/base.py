@@ -31,6 +31,8 @@ class CorpusItem:
     `text`: the known transcript ("" = no text at all; None = unknown, let Whisper listen).
     `media`: a file path, or "zip_path::member" for a still inside a zip; None = no media.
     `group`: who is speaking/shown (speaker, actor, video), the unit of speaker-independent splits.
+    `augment`: 0 for the item as recorded; k > 0 for the k-th seeded waveform variant of its voice
+    (training items only: training/voice_augment.py).
     """
 
     id: str
@@ -41,6 +43,7 @@ class CorpusItem:
     text: str | None = ""
     media: str | None = None
     group: str = ""
+    augment: int = 0
 
 
 class CorpusReader:

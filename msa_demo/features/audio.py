@@ -1,8 +1,11 @@
-"""Acoustic features per 20 ms frame with librosa: MFCC + deltas, pitch and voicing, energy, shape.
+"""The voice, 10 steps a second: Whisper's encoder states (what was heard, 512-d) and prosody
+(log-F0, voicing, energy: how it was said, and what the timeline draws).
 
-Values are raw (dB, kHz, log-Hz); models standardise them with statistics kept in the checkpoint.
-librosa's pitch tracker is numba-compiled: `warm_up()` pays that cost once per process, at start,
-instead of on the first user's clip.
+The encoder states come from the ASR's own pass (`asr.EncoderWindow`: fixed 30 s windows, 50
+states a second), so reading the voice costs no second encoder pass; prosody comes from pyin and the
+RMS energy at 20 ms. Both are averaged over 5 steps (100 ms). Values are raw; models standardise
+them with statistics kept in the checkpoint. librosa's pitch tracker is numba-compiled: `warm_up()`
+pays that once per process, at start, instead of on the first user's clip.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from .spec import (
     AUDIO_DIM,
     AUDIO_FFT,
     AUDIO_HOP,
-    AUDIO_WIN,
-    N_MFCC,
+    AUDIO_POOL,
     PITCH_FMAX,
     PITCH_FMIN,
     PITCH_FRAME,
+    PROSODY_NAMES,
     SAMPLE_RATE,
+    WHISPER_DIM,
 )
 from .types import ModalityFeatures
 
@@ -33,23 +37,52 @@ def warm_up() -> None:
     """Compile librosa's numba kernels (seconds, once per process; cached on disk after that)."""
     if not _warm.is_set():
         noise = np.random.default_rng(0).standard_normal(SAMPLE_RATE).astype(np.float32) * 0.1
-        _features(noise)
+        _prosody(noise)
         _warm.set()
 
 
-def extract_audio(samples: np.ndarray) -> tuple[ModalityFeatures, float, str | None]:
-    """(features, voiced fraction, notice). Silence or no audio -> modality off, with a notice."""
+def usable_audio(samples: np.ndarray) -> str | None:
+    """None when the voice can be read; else why not (a notice; "" when there is no audio at all)."""
     if len(samples) < PITCH_FRAME:
-        notice = "audio too short: audio modality off" if len(samples) else None
-        return ModalityFeatures.absent(AUDIO_DIM), 0.0, notice
+        return "audio too short: audio modality off" if len(samples) else ""
     if is_silent(samples):
-        return ModalityFeatures.absent(AUDIO_DIM), 0.0, "the audio is silent: audio modality off"
-    values = _features(np.asarray(samples, dtype=np.float32))
+        return "the audio is silent: audio modality off"
+    return None
+
+
+def prosody(samples: np.ndarray) -> np.ndarray:
+    """[20 ms steps, 4]: log-F0 (interpolated through unvoiced steps), voicing probability, voiced
+    flag, energy in dB. The slow part of the voice (pyin), run alongside the transcription."""
+    return _prosody(np.asarray(samples, dtype=np.float32))
+
+
+def voice_features(steps: np.ndarray, windows: list, n_samples: int) -> tuple[ModalityFeatures, float]:
+    """(features, voiced fraction) from prosody steps and Whisper's encoder windows of the same audio."""
+    n20 = int(np.ceil(n_samples / AUDIO_HOP))
+    states = np.zeros((n20, WHISPER_DIM), np.float32)
+    for window in windows:
+        first = int(round(window.start / (AUDIO_HOP / SAMPLE_RATE)))
+        part = window.states[: max(n20 - first, 0)]
+        states[first: first + len(part)] = part
+    rows = np.zeros((n20, len(PROSODY_NAMES)), np.float32)
+    rows[: min(n20, len(steps))] = steps[:n20]
+    if len(steps) < n20 and len(steps):
+        rows[len(steps):] = steps[-1]  # pyin's last frame can stop a step short of the audio
+    values = _pool(np.concatenate([states, rows], axis=1))
     n = len(values)
-    start = np.arange(n) * AUDIO_HOP / SAMPLE_RATE
-    times = np.stack([start, start + AUDIO_HOP / SAMPLE_RATE], axis=1)
-    voiced_fraction = float(values[:, 2 * N_MFCC + 2].mean())
-    return ModalityFeatures(values, np.ones(n, bool), times), voiced_fraction, None
+    start = np.arange(n) * AUDIO_POOL * AUDIO_HOP / SAMPLE_RATE
+    times = np.stack([start, np.minimum(start + AUDIO_POOL * AUDIO_HOP / SAMPLE_RATE, n_samples / SAMPLE_RATE)], axis=1)
+    voiced_fraction = float(steps[:, PROSODY_NAMES.index("voiced")].mean()) if len(steps) else 0.0
+    assert values.shape[1] == AUDIO_DIM
+    return ModalityFeatures(values, np.ones(n, bool), times), voiced_fraction
+
+
+def _pool(values: np.ndarray) -> np.ndarray:
+    """Mean over AUDIO_POOL consecutive rows (the last group may be shorter)."""
+    n = int(np.ceil(len(values) / AUDIO_POOL))
+    padded = np.full((n * AUDIO_POOL, values.shape[1]), np.nan, np.float32)
+    padded[: len(values)] = values
+    return np.nanmean(padded.reshape(n, AUDIO_POOL, -1), axis=1).astype(np.float32)
 
 
 def is_silent(samples: np.ndarray) -> bool:
@@ -62,35 +95,22 @@ def is_silent(samples: np.ndarray) -> bool:
     return 20 * np.log10(max(loudest, 1e-10)) < SILENCE_DBFS
 
 
-def _features(y: np.ndarray) -> np.ndarray:
+def _prosody(y: np.ndarray) -> np.ndarray:
     import librosa
 
     from .viterbi import install
 
     install()  # pyin's Viterbi, same numbers in half the time (viterbi.py)
 
-    stft = np.abs(librosa.stft(y, n_fft=AUDIO_FFT, hop_length=AUDIO_HOP, win_length=AUDIO_WIN))
-    power = stft**2
-    mel = librosa.feature.melspectrogram(S=power, sr=SAMPLE_RATE, n_mels=40)
-    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=N_MFCC)
-    delta = librosa.feature.delta(mfcc, width=min(9, _odd_at_most(mfcc.shape[1])), mode="nearest")
     f0, voiced, voiced_prob = librosa.pyin(
         y, fmin=PITCH_FMIN, fmax=PITCH_FMAX, sr=SAMPLE_RATE, frame_length=PITCH_FRAME,
         hop_length=AUDIO_HOP,
     )
-    rms = librosa.feature.rms(S=stft, frame_length=AUDIO_FFT)[0]
+    rms = librosa.feature.rms(y=y, frame_length=AUDIO_FFT, hop_length=AUDIO_HOP)[0]
     energy_db = 20 * np.log10(np.maximum(rms, 1e-5))
-    centroid = librosa.feature.spectral_centroid(S=stft, sr=SAMPLE_RATE)[0] / 1000
-    bandwidth = librosa.feature.spectral_bandwidth(S=stft, sr=SAMPLE_RATE)[0] / 1000
-    flatness = librosa.feature.spectral_flatness(S=stft)[0]
-    rolloff = librosa.feature.spectral_rolloff(S=stft, sr=SAMPLE_RATE)[0] / 1000
-    zcr = librosa.feature.zero_crossing_rate(y, frame_length=AUDIO_WIN, hop_length=AUDIO_HOP)[0]
-    columns = [*mfcc, *delta, _fill_log_f0(f0, voiced), voiced_prob, voiced.astype(np.float32),
-               energy_db, centroid, bandwidth, flatness, rolloff, zcr]
+    columns = [_fill_log_f0(f0, voiced), voiced_prob, voiced.astype(np.float32), energy_db]
     n = min(len(c) for c in columns)
-    out = np.stack([np.nan_to_num(c[:n]) for c in columns], axis=1).astype(np.float32)
-    assert out.shape[1] == AUDIO_DIM
-    return out
+    return np.stack([np.nan_to_num(c[:n]) for c in columns], axis=1).astype(np.float32)
 
 
 def _fill_log_f0(f0: np.ndarray, voiced: np.ndarray) -> np.ndarray:
@@ -99,7 +119,3 @@ def _fill_log_f0(f0: np.ndarray, voiced: np.ndarray) -> np.ndarray:
     if len(idx) == 0:
         return np.zeros(len(f0), np.float32)
     return np.interp(np.arange(len(f0)), idx, np.log(f0[idx])).astype(np.float32)
-
-
-def _odd_at_most(n: int) -> int:
-    return max(3, n if n % 2 else n - 1)

@@ -10,6 +10,7 @@ import hashlib
 import json
 
 from ..assets import FACE_MODEL_SHA256, TEXT_MODEL_SHA256
+from ..whisper_weights import BASE_FILES, BASE_REVISION
 
 MODALITIES = ("text", "audio", "visual")
 
@@ -18,18 +19,15 @@ SAMPLE_RATE = 16_000
 TEXT_DIM = 384
 TEXT_MAX_TOKENS = 64
 
-AUDIO_HOP = 320  # 20 ms
-AUDIO_WIN = 400  # 25 ms analysis window for MFCC and spectral shape
+AUDIO_HOP = 320  # 20 ms: Whisper's encoder rate, and pyin's hop
 AUDIO_FFT = 512
 PITCH_FRAME = 1024  # pyin needs two periods of the lowest F0
 PITCH_FMIN, PITCH_FMAX = 60.0, 500.0
-N_MFCC = 13
-AUDIO_FEATURE_NAMES = (
-    [f"mfcc_{i}" for i in range(N_MFCC)]
-    + [f"delta_mfcc_{i}" for i in range(N_MFCC)]
-    + ["log_f0", "voiced_prob", "voiced", "energy_db"]
-    + ["centroid_khz", "bandwidth_khz", "flatness", "rolloff_khz", "zcr"]
-)
+AUDIO_POOL = 5  # 20 ms steps averaged into one voice step
+AUDIO_FPS = SAMPLE_RATE / (AUDIO_HOP * AUDIO_POOL)  # 10 voice steps a second
+WHISPER_DIM = 512  # Whisper base's encoder width
+PROSODY_NAMES = ["log_f0", "voiced_prob", "voiced", "energy_db"]
+AUDIO_FEATURE_NAMES = [f"whisper_{i}" for i in range(WHISPER_DIM)] + PROSODY_NAMES
 AUDIO_DIM = len(AUDIO_FEATURE_NAMES)
 
 VISUAL_FPS = 10.0
@@ -50,7 +48,7 @@ VISUAL_DIM = len(VISUAL_FEATURE_NAMES)
 FEATURE_DIMS = {"text": TEXT_DIM, "audio": AUDIO_DIM, "visual": VISUAL_DIM}
 
 FEATURE_SPEC = {
-    "version": 1,
+    "version": 2,
     "text": {
         "encoder": "sentence-transformers/all-MiniLM-L6-v2",
         "weights_sha256": TEXT_MODEL_SHA256,
@@ -61,10 +59,18 @@ FEATURE_SPEC = {
     },
     "audio": {
         "sample_rate": SAMPLE_RATE,
-        "hop": AUDIO_HOP,
-        "window": AUDIO_WIN,
-        "n_fft": AUDIO_FFT,
-        "pitch": {"method": "pyin", "frame": PITCH_FRAME, "fmin": PITCH_FMIN, "fmax": PITCH_FMAX},
+        "encoder": {
+            "model": f"Systran/faster-whisper-base@{BASE_REVISION}",
+            "model_sha256": BASE_FILES["model.bin"],
+            "runtime": "CTranslate2 via faster-whisper (int8 on CPU, float16 on CUDA)",
+            "windows": "fixed 30 s windows from 0 s, log-mel padded as Whisper pads; the window "
+                       "the ASR decodes first is the same array",
+            "states": "last encoder layer, 512-d, 50 per second",
+        },
+        "prosody": {"method": "pyin + RMS energy", "hop": AUDIO_HOP, "n_fft": AUDIO_FFT, "frame": PITCH_FRAME,
+                    "fmin": PITCH_FMIN, "fmax": PITCH_FMAX,
+                    "log_f0": "interpolated through unvoiced frames"},
+        "pooling": f"mean of {AUDIO_POOL} consecutive 20 ms steps ({AUDIO_FPS:g} per second)",
         "features": AUDIO_FEATURE_NAMES,
         "normalisation": "none (models standardise with statistics stored in the checkpoint)",
     },

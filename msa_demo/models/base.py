@@ -20,7 +20,7 @@ class CommonConfig:
     heads: int = 4
     encoder_layers: int = 1  # Transformer blocks per modality encoder
     dropout: float = 0.1
-    audio_pool: int = 5  # 50 fps -> 10 steps/s before the audio encoder
+    audio_pool: int = 1  # the voice is 10 steps/s already (features/audio.py pools Whisper's 50/s)
     output_bound: float = 3.0  # the score head saturates softly at +-output_bound
     task_loss: str = "l1"  # the loss label-dependent auxiliary terms use; the trainer should match
 

@@ -1,7 +1,7 @@
 """The per-modality encoders every model shares, so a comparison isolates each method's own idea.
 
 Per modality: standardise with training statistics (buffers, saved in the state dict) -> zero the
-unobserved steps -> (audio) pool 50 fps to 10 steps/s by masked chunk means, so a 60 s clip is
+unobserved steps -> (audio, when `audio_pool` > 1) masked chunk means; the voice arrives at 10 steps/s, so a 60 s clip is
 600 steps -> linear projection to d + sinusoidal positions, zeroed at unobserved steps ->
 depthwise conv (local context) ->
 a small pre-norm Transformer with a padding mask -> LayerNorm -> masked mean.
