@@ -17,8 +17,8 @@ def test_page_is_served(server):
 
     from msa_demo.ui import texts
 
-    with urllib.request.urlopen(server, timeout=10) as response:
-        assert response.status == 200 and f"<title>{texts.TITLE}</title>" in response.read().decode()
+    with urllib.request.urlopen(server, timeout=10) as response:  # the page is built in the browser
+        assert response.status == 200 and "msa-demo" in response.read().decode()  # from this config:
     with urllib.request.urlopen(server + "config", timeout=10) as response:
         config = json.load(response)
     assert config["title"] == texts.TITLE
