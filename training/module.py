@@ -32,6 +32,9 @@ class MSALightning(L.LightningModule):
         self.best_score = float("inf")
         self.history: list[dict] = []
 
+    def on_train_epoch_start(self):
+        self.model.start_epoch(self.current_epoch)  # a method's own schedule (MISR's warm-up)
+
     def training_step(self, batch, batch_idx):
         present = sample_modality_dropout(batch.present, self.cfg.modality_dropout)
         rates = sample_training_rates(len(batch), p_complete=self.cfg.p_complete) * self.cfg.max_missing_rate

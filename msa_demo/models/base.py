@@ -55,6 +55,10 @@ class MSAModel(nn.Module):
         """Elementwise [B] task loss of this model's config (the trainer may reuse it)."""
         return regression_loss(pred, target, self.cfg.task_loss)
 
+    def start_epoch(self, epoch: int) -> None:
+        """Called by the trainer before each training epoch, for schedules a method documents
+        (MISR's invariance warm-up); most models have none."""
+
     def wants_losses(self, with_losses: bool | None) -> bool:
         return self.training if with_losses is None else with_losses
 

@@ -24,8 +24,9 @@ What we built (METHODS.md §4.3):
 Where we chose (paper body unavailable): PoE with a prior expert (rather than a fusion MLP); the
 unimodal environments (no pairwise mixtures); mean consistency (above); polarity re-weighting
 as our reading of "use the imbalance".
-Schedule: set `model.cfg.w_invariance = 0` for the warm-up epochs, then 1 (the IRM reference
-code also rescales the total loss when the weight exceeds 1 — the trainer's job).
+Schedule: the invariance penalty is off for the first `invariance_warmup_epochs` (2) training
+epochs, then on at `w_invariance` (`start_epoch`), as IRMv1's reference code anneals it: the
+environments first learn to predict at all, then are asked to agree.
 """
 
 from __future__ import annotations
@@ -69,13 +70,18 @@ class MISR(MSAModel):
         w_consistency: float = 0.1
         w_env_risk: float = 1.0
         w_invariance: float = 1.0
+        invariance_warmup_epochs: int = 2
 
     def __init__(self, cfg: Config):
         super().__init__(cfg)
+        self.invariance_on = cfg.invariance_warmup_epochs <= 0  # until the trainer says otherwise
         if cfg.invariance not in ("irm", "vrex"):
             raise ValueError(f"invariance must be 'irm' or 'vrex', got {cfg.invariance!r}")
         self.posteriors = nn.ModuleDict({m: nn.Linear(cfg.d, 2 * cfg.latent) for m in MODALITIES})
         self.regressor = ScoreHead(cfg.latent, cfg.d, cfg.output_bound, cfg.dropout)
+
+    def start_epoch(self, epoch: int) -> None:
+        self.invariance_on = epoch >= self.cfg.invariance_warmup_epochs
 
     def sample(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         if not self.training:
@@ -124,5 +130,5 @@ class MISR(MSAModel):
                 if anything.any() else score.new_zeros(())
         else:
             penalty = vrex_penalty([risk for risk, r in zip(risks, rows) if bool(r.any())])
-        out.add_loss("invariance", penalty, cfg.w_invariance)
+        out.add_loss("invariance", penalty, cfg.w_invariance if self.invariance_on else 0.0)
         return out
