@@ -16,8 +16,8 @@ What a request can reach (here and in every event handler of the page):
   an .mp4 cannot pull in other files;
 - names: a model name is looked up in the registry, a corpus name must be one folder under the cache
   root, an item id is a key in the cache's index; none becomes a path;
-- pickles: never. Checkpoints and feature caches are safetensors + JSON/CSV; Whisper weights come from
-  the operator's MSA_WHISPER_MODEL (loaded by Whisper with torch.load(weights_only=True)); MMSA
+- pickles: never. Checkpoints and feature caches are safetensors + JSON/CSV; Whisper weights are a
+  CTranslate2 model folder (no pickle) named by the operator's MSA_WHISPER_MODEL or hash-checked; MMSA
   pickles are read only by `training.extract --corpus mmsa --root FILE`, an operator's command.
 """
 
