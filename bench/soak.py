@@ -36,7 +36,9 @@ def proc_sample(pid: int) -> dict:
     """The server's RSS (MiB), open descriptors and threads, now."""
     status = Path(f"/proc/{pid}/status").read_text()
     threads = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("Threads:"))
-    return {"rss_mb": round(rss_mb(pid), 1), "fds": len(os.listdir(f"/proc/{pid}/fd")), "threads": threads}
+    load = float(Path("/proc/loadavg").read_text().split()[0])  # the machine's, for context
+    return {"rss_mb": round(rss_mb(pid), 1), "fds": len(os.listdir(f"/proc/{pid}/fd")), "threads": threads,
+            "load1": load}
 
 
 def soak(url: str, pid: int, mix: list[SoakRequest], minutes: float, interval: float,
@@ -134,6 +136,8 @@ def summarise(raw: dict, minutes: float, interval: float) -> dict:
         "fds": {"after_warm_up": samples[0]["fds"], "end": samples[-1]["fds"], "max": max(s["fds"] for s in samples)},
         "threads": {"after_warm_up": samples[0]["threads"], "end": samples[-1]["threads"],
                     "max": max(s["threads"] for s in samples)},
+        "machine_load1": {"mean": round(statistics.fmean(s["load1"] for s in samples), 2),
+                          "max": max(s["load1"] for s in samples), "cpus": os.cpu_count()},
     }
 
 
@@ -193,7 +197,9 @@ def render(report: dict) -> str:
              f"RSS MiB: {rss['after_warm_up']} after warm-up, {rss['end']} at the end, max {rss['max']}, "
              f"second-half slope {rss['slope_second_half_mb_per_h']} MiB/h",
              f"open fds: {fds['after_warm_up']} -> {fds['end']} (max {fds['max']}); threads "
-             f"{report['threads']['after_warm_up']} -> {report['threads']['end']}"]
+             f"{report['threads']['after_warm_up']} -> {report['threads']['end']}",
+             f"machine load (1-min average) mean {report['machine_load1']['mean']}, max "
+             f"{report['machine_load1']['max']} on {report['machine_load1']['cpus']} CPUs"]
     for kind, p in report["latency_by_kind_s"].items():
         lines.append(f"  {kind:22s} n={p.get('n')} p50 {p.get('p50')} s, p95 {p.get('p95')} s")
     lines += [f"  FAILED {reason}" for reason in report["failure_reasons"]]
