@@ -113,8 +113,9 @@ def mutant(seed: int, i: int, files: list[Path], blobs: dict[Path, bytes]) -> tu
 
 def run(count: int = 60, seed: int = 0, timeout: float = 30.0, shared: bool = True,
         keep: Path | None = None, only: list[int] | None = None, max_seconds: float | None = None,
-        progress=None) -> dict:
-    """Fuzz `count` mutants (or just those in `only`); the summary and every mutant's outcome."""
+        progress=None, budget_minutes: float | None = None) -> dict:
+    """Fuzz `count` mutants (or just those in `only`); the summary and every mutant's outcome.
+    `budget_minutes`: stop early when that is spent (the report counts what was run)."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="msa-fuzz-") as tmp:
         tmp = Path(tmp)
@@ -126,6 +127,8 @@ def run(count: int = 60, seed: int = 0, timeout: float = 30.0, shared: bool = Tr
         rows = []
         try:
             for i in (only if only is not None else range(count)):
+                if budget_minutes and time.perf_counter() - start > budget_minutes * 60:
+                    break
                 source, data, what = mutant(seed, i, files, blobs)
                 path = tmp / f"mutant-{i:05d}{source.suffix}"
                 path.write_bytes(data)
@@ -200,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", type=int, nargs="*", default=None, help="just these mutant numbers")
     parser.add_argument("--no-shared", action="store_true", help="only the seeds made here (as CI)")
     parser.add_argument("--keep", type=Path, default=None, help="folder for mutants that end badly")
+    parser.add_argument("--budget-minutes", type=float, default=None, help="stop after this long")
     parser.add_argument("--out", type=Path, default=None, help="write the JSON report here")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -211,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         if sum(done.values()) % 100 == 0 or row["outcome"] in BAD:
             print(f"[{sum(done.values())}] {dict(done)}", file=sys.stderr, flush=True)
 
-    report = run(args.count, args.seed, args.timeout, not args.no_shared, keep, args.only, progress=progress)
+    report = run(args.count, args.seed, args.timeout, not args.no_shared, keep, args.only, progress=progress,
+                 budget_minutes=args.budget_minutes)
     report["command"] = "python -m bench.fuzz " + " ".join(argv if argv is not None else sys.argv[1:])
     report["kept"] = str(keep) if report["findings"] else None
     if args.out:
