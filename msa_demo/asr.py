@@ -8,8 +8,11 @@ transcript" and never raises. A transcript typed by the user skips ASR entirely.
 Each 30 s window is encoded once per call. faster-whisper would encode the first window twice (once
 to detect the language, once to decode) and a third time to translate; here the encoder output is
 memoised by its input, the language is read from the same output the decoder then uses, and the
-outputs of the fixed windows (0-30 s, 30-60 s; the first is the one the decoder read) stay
-available (`ASRResult.encoder_windows`) for the voice features, which read Whisper's encoder.
+voice features (`ASRResult.encoder_windows`) read the encoder too, on the audio itself: fixed
+windows (0-30 s, 30-60 s, …) cut at the end of the audio, not padded to 30 s. Padding costs a whole
+30 s pass whatever the clip's length (a 3 s corpus clip: ~30x the work; 2 s of one core on a busy
+machine), so the voice's pass is short and separate from the decoder's, and the same for a live
+clip, a typed transcript and corpus extraction.
 Speech that is not English keeps its transcript for the page and is also translated (Whisper's
 `translate` task: decoder passes only) for the English text model.
 """
@@ -72,8 +75,8 @@ class Transcript:
 
 @dataclass
 class EncoderWindow:
-    """Whisper's encoder output for one fixed 30 s window of the audio: `states[k]` describes the
-    20 ms from `start + k * 0.02` s. Only the frames that hold audio are kept (not the padding)."""
+    """Whisper's encoder output for one fixed window (30 s, or less at the end) of the audio, not
+    padded: `states[k]` describes the 20 ms from `start + k * 0.02` s."""
 
     start: float
     states: np.ndarray  # [frames, d_model] float32
@@ -228,18 +231,15 @@ class _MemoisedWhisper(WhisperModel):
         return token[2:-2]  # "<|de|>" -> "de"
 
     def grid_windows(self, features: np.ndarray) -> list[EncoderWindow]:
-        """The encoder output of the fixed windows 0-30 s, 30-60 s, …, each cut and padded as the
-        decoder cuts its first window (so window 0 is the decoder's own, from the memo)."""
-        from faster_whisper.audio import pad_or_trim
-
+        """The encoder output of the fixed windows 0-30 s, 30-60 s, …, each cut at the end of the
+        audio and not padded (an even number of mel frames: the encoder halves it)."""
         size = self.feature_extractor.nb_max_frames  # 3000 mel frames = 30 s
-        content = features.shape[-1] - 1
+        content = (features.shape[-1] - 1) // 2 * 2
         windows = []
-        for start in range(0, max(content, 1), size):
-            segment = pad_or_trim(features[:, start: min(start + size, content)])
-            frames = int(np.ceil(min(size, content - start) / 2))
+        for start in range(0, content, size):
+            segment = np.ascontiguousarray(features[:, start: min(start + size, content)])
             windows.append(EncoderWindow(start * self.feature_extractor.time_per_frame,
-                                         _to_numpy(self.encode(segment))[0, :frames]))
+                                         _to_numpy(self.encode(segment))[0]))
         return windows
 
 

@@ -63,8 +63,8 @@ FEATURE_SPEC = {
             "model": f"Systran/faster-whisper-base@{BASE_REVISION}",
             "model_sha256": BASE_FILES["model.bin"],
             "runtime": "CTranslate2 via faster-whisper (int8 on CPU, float16 on CUDA)",
-            "windows": "fixed 30 s windows from 0 s, log-mel padded as Whisper pads; the window "
-                       "the ASR decodes first is the same array",
+            "windows": "fixed 30 s windows from 0 s, cut at the end of the audio (an even number of "
+                       "log-mel frames), not padded",
             "states": "last encoder layer, 512-d, 50 per second",
         },
         "prosody": {"method": "pyin + RMS energy", "hop": AUDIO_HOP, "n_fft": AUDIO_FFT, "frame": PITCH_FRAME,
