@@ -5,9 +5,14 @@ FER2013 face stills), so each example keeps its own `present` flags and the mode
 modality subset through missing-modality training. Corpora differ 30x in size; a balanced sampler
 draws each corpus equally often, so FER2013 does not drown MOSI.
 
-Synthetic composites (optional, training split only, never evaluated): a text example, a RAVDESS
-voice and a FER face of the same polarity, labelled with the mean of their valences. They are the
-only place a model sees a voice and a face together; docs/DATA.md says so.
+Training rows without any input (a FER2013 still with no detected face) are left out of the
+training split: a label with nothing to read only teaches the empty-input output a bias. They stay
+in validation and test, where they are scored as the empty input, as a user's faceless photo is.
+
+Synthetic composites (optional, training split only here): a text, a RAVDESS voice and a FER face
+whose polarities agree with the composite's label as often as each modality does on real MSA data
+(training/composites.py, docs/DATA.md). They are the only place a model sees a voice and a face
+together.
 """
 
 from __future__ import annotations
@@ -21,13 +26,13 @@ import torch
 from torch.utils.data import Dataset, WeightedRandomSampler
 
 from msa_demo.corpora.cache import FeatureCache
-from msa_demo.corpora.labels import polarity3_index
 from msa_demo.features.spec import FEATURE_SPEC_ID
 from msa_demo.features.types import ModalityFeatures
 from msa_demo.models import collate
 
+from .composites import AGREEMENT, COMPOSITE, build_composites
+
 DOMAINS = ("mosi", "meld", "ravdess", "fer2013")  # domain index = position; composites use -1
-COMPOSITE = "composite"
 
 
 @dataclass
@@ -37,6 +42,12 @@ class Example:
     split: str
     label: float
     features: dict[str, ModalityFeatures]
+    case: str = ""  # composites only: their agreement pattern (training/composites.py)
+
+    @property
+    def has_input(self) -> bool:
+        """At least one modality switched on with an observed step."""
+        return any(f.present and bool(np.asarray(f.mask).any()) for f in self.features.values())
 
     @property
     def domain(self) -> int:
@@ -44,44 +55,32 @@ class Example:
 
 
 def load_examples(cache_root: str | Path, corpora: list[str], split: str,
-                  limit: int | None = None) -> list[Example]:
-    """All items of `split` from each corpus cache under `cache_root/<corpus>` (current spec only)."""
+                  limit: int | None = None, drop_empty: bool | None = None) -> list[Example]:
+    """All items of `split` from each corpus cache under `cache_root/<corpus>` (current spec only).
+
+    drop_empty (default: True for the training split only) leaves out items with no input at all.
+    """
+    drop_empty = split == "train" if drop_empty is None else drop_empty
     examples = []
     for corpus in corpora:
         cache = FeatureCache(Path(cache_root) / corpus, spec_id=FEATURE_SPEC_ID)
         for n, item in enumerate(cache.iter(split)):
             if limit is not None and n >= limit:
                 break
-            examples.append(Example(item.id, corpus, split, float(item.label), item.features))
+            ex = Example(item.id, corpus, split, float(item.label), item.features)
+            if drop_empty and not ex.has_input:
+                continue
+            examples.append(ex)
     return examples
 
 
-def make_composites(examples: list[Example], n: int, seed: int) -> list[Example]:
-    """`n` synthetic tri-modal examples: text + voice + face drawn from the same polarity class."""
-    rng = np.random.default_rng(seed)
-    pools: dict[str, dict[int, list[Example]]] = {m: defaultdict(list) for m in ("text", "audio", "visual")}
-    for ex in examples:
-        polarity = int(polarity3_index([ex.label])[0])
-        if ex.corpus in ("mosi", "meld"):
-            pools["text"][polarity].append(ex)
-        elif ex.corpus == "ravdess":
-            pools["audio"][polarity].append(ex)
-        elif ex.corpus == "fer2013":
-            pools["visual"][polarity].append(ex)
-    usable = [p for p in range(3) if all(pools[m][p] for m in pools)]
-    if not usable or n <= 0:
-        return []
-    out = []
-    for i in range(n):
-        polarity = usable[rng.integers(len(usable))]
-        parts = {m: pools[m][polarity][rng.integers(len(pools[m][polarity]))] for m in pools}
-        out.append(Example(
-            id=f"composite-{i}:" + "+".join(p.id for p in parts.values()),
-            corpus=COMPOSITE, split="train",
-            label=float(np.mean([p.label for p in parts.values()])),
-            features={m: parts[m].features[m] for m in pools},
-        ))
-    return out
+def make_composites(examples: list[Example], n: int, seed: int, split: str = "train",
+                    agreement: dict[str, float] | None = None) -> list[Example]:
+    """`n` synthetic tri-modal examples from the `split` items of `examples` (training by default;
+    the valid/test composite sets of training/composite_eval.py use their own splits)."""
+    def make(ident, label, features, case):
+        return Example(ident, COMPOSITE, split, label, features, case=case)
+    return build_composites(examples, n, seed, split, AGREEMENT if agreement is None else agreement, make)
 
 
 class ExampleDataset(Dataset):

@@ -3,7 +3,15 @@ UI's missing-rate slider all call `apply_missing`, so a rate means the same thin
 
 Protocol (LNLN / TFR-Net, METHODS.md §1.3): each observed step of each modality is dropped
 independently with probability r (kept where uniform > r); text keeps [CLS] (first token) and the
-final [SEP] (last observed token). Dropped steps are masked and zeroed. LNLN replaces dropped text
+final [SEP] (last observed token). Dropped steps are masked and zeroed.
+
+A step drop never empties a modality that was there: audio and visual keep at least their one step
+with the highest draw (the last one a growing rate would take), so every rate, 1.0 included,
+keeps >= 1 observed step. Why: a FER2013 still is a one-frame sequence, so an unguarded frame drop
+at rate r switched the whole face off with probability r; with the stills that have no face at
+all, about 29 % of FER training rows then carried a label and no input and trained the empty-input
+output towards "negative". Switching a modality off is `present=`'s job (inter-modal missingness),
+not the step drop's (intra-modal). LNLN replaces dropped text
 tokens by [UNK] and re-runs BERT; our text features are cached MiniLM states, so we mask the state
 instead. Those states are contextual: the kept [CLS]/[SEP] states still saw the whole sentence,
 so text degrades more gently under r than in LNLN.
@@ -46,6 +54,8 @@ def apply_missing(batch: Batch, present: PresentSpec = None, rate: RateSpec = 0.
         keep = uniform > rates[:, j, None]
         if m == "text":
             keep = keep | _first_and_last(batch.mask(m))
+        else:
+            keep = keep | _last_to_go(mask, uniform)
         mask = mask & keep
         changes[m] = batch.values(m) * mask.unsqueeze(-1).to(batch.values(m).dtype)
         changes[f"{m}_mask"] = mask
@@ -61,6 +71,18 @@ def _first_and_last(mask: torch.Tensor) -> torch.Tensor:
     first = torch.where(mask, positions, t).min(1).values
     last = torch.where(mask, positions, -1).max(1).values
     return mask & ((positions == first[:, None]) | (positions == last[:, None]))
+
+
+def _last_to_go(mask: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+    """[B, T] True at the observed step with the highest draw in each row (none in an empty row).
+
+    It is kept at every rate, so the dropped sets stay nested as r grows and no row is emptied.
+    """
+    if mask.shape[1] == 0:
+        return mask
+    scores = uniform.to(mask.device).masked_fill(~mask, -1.0)
+    best = torch.nn.functional.one_hot(scores.argmax(1), mask.shape[1]).bool()
+    return best & mask
 
 
 def _present_tensor(present: PresentSpec, n: int, device: torch.device) -> torch.Tensor:
