@@ -7,7 +7,8 @@ in a worker process (bench/fuzz_worker.py). Each mutant ends as one of:
 - `result`  — analysed (maybe partly, with notices); the answer is checked
 - `refused` — a MediaError: one line a visitor understands
 - `error`   — any other exception: a bug (its type, message and line are recorded)
-- `hang`    — no answer within `--timeout` seconds: the worker is killed and restarted
+- `hang`    — no answer after `--timeout` seconds of the worker's CPU time (wall time on a busy
+  machine is no measure), or ten times that of wall time: the worker is killed and restarted
 - `crash`   — the worker died (a segfault in FFmpeg, MediaPipe, …): what would have taken a server
   down with every visitor's session, had the analysis run in the server's own process
 
@@ -39,7 +40,7 @@ from .fuzz_seeds import SHARED, seed_files
 ROOT = Path(__file__).resolve().parents[1]
 TYPED = "it was not bad at all"  # Whisper is not the target (and too slow for thousands of mutants)
 BAD = ("error", "hang", "crash")
-LOAD_TIMEOUT = 300.0  # the worker's first load (text encoder, face model, numba kernels) on a busy machine
+LOAD_TIMEOUT = 120.0  # CPU seconds for the worker's first load (text encoder, face model, numba kernels)
 
 
 class Worker:
@@ -71,10 +72,16 @@ class Worker:
             proc.stdin.flush()
         except (BrokenPipeError, OSError):
             return self._died()
-        ready, _, _ = select.select([proc.stdout], [], [], timeout)
-        if not ready:
-            self.stop()
-            return {"outcome": "hang", "message": f"no answer in {timeout:.0f} s", "seconds": timeout}
+        start, cpu_start = time.monotonic(), _cpu_seconds(proc.pid)
+        while True:  # a hang: `timeout` s of the worker's own CPU time (or 10x that of wall time) unanswered
+            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+            if ready:
+                break
+            cpu, wall = _cpu_seconds(proc.pid) - cpu_start, time.monotonic() - start
+            if cpu > timeout or wall > 10 * timeout:
+                self.stop()
+                return {"outcome": "hang", "message": f"no answer after {cpu:.0f} s of CPU, {wall:.0f} s",
+                        "seconds": round(wall, 1)}
         line = proc.stdout.readline()
         if not line:
             return self._died()
@@ -100,6 +107,15 @@ class Worker:
         self.stop()
         how = f"killed by signal {-code}" if code < 0 else f"exited with {code}"
         return {"outcome": "crash", "message": f"worker {how}", "returncode": code, "seconds": 0.0}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time a process has used (user + system), so a busy machine does not look like a hang."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # it has just exited: the caller reads its pipe next
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def mutant(seed: int, i: int, files: list[Path], blobs: dict[Path, bytes]) -> tuple[Path, bytes, str]:

@@ -7,8 +7,8 @@ A crash or a hang cannot answer at all; the parent sees that from outside (bench
 why the analysis runs here and not in the fuzzer's own process.
 
 Replies go to the original stdout; fd 1 is pointed at stderr so that whatever a native library
-prints cannot garble them. `{"op": "probe", "what": "crash"|"hang"}` makes the worker die by SIGSEGV
-or stop answering: the fuzzer's own tests use it to show that both are caught.
+prints cannot garble them. `{"op": "probe", "what": "crash"|"spin"|"hang"}` makes the worker die by
+SIGSEGV, loop forever, or sleep forever: the fuzzer's own tests use it to show that each is caught.
 """
 
 from __future__ import annotations
@@ -91,7 +91,9 @@ def main() -> int:
         if job.get("op") == "probe":
             if job["what"] == "crash":
                 os.kill(os.getpid(), signal.SIGSEGV)
-            time.sleep(3600)
+            while job["what"] == "spin":  # a hang that burns CPU (an endless decode loop)
+                pass
+            time.sleep(3600)  # one that does not (a deadlock)
         if job.get("op") == "load":
             analyzer = analyzer or Analyzer(job.get("max_seconds"))
             replies.write(json.dumps({"outcome": "loaded"}) + "\n")
