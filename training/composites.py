@@ -19,8 +19,9 @@ composites", gives the numbers and their source). Under these rates the Bayes-op
 follows the text when one other modality disagrees with it, and is close to a tie when the voice
 and the face both disagree with the text: the model must weigh the words most, and still listen.
 
-`CompositeCase` names each composite's agreement pattern so the composite test set can report
-"follows the text" by case (training/composite_eval.py).
+`case_name` names each composite's agreement with its latent polarity (what the generator did);
+`observed_pattern` names what a model can see — how the three parts' polarities relate — which is
+what the composite test set reports "follows the text" by (training/composite_eval.py).
 """
 
 from __future__ import annotations
@@ -85,9 +86,29 @@ def case_name(y: int, shown: dict[str, int]) -> str:
     return "text wrong, one right" if (right["audio"] or right["visual"]) else "none right"
 
 
+PATTERNS = ("agree", "one_dissent", "three_way", "voice_face_vs_text")
+# what a model should do with each observable pattern under AGREEMENT (Bayes-optimal polarity):
+# follow the text, except voice_face_vs_text, a near tie (log-odds 2.08 for the text vs 2 x 1.10)
+FOLLOW_TEXT_EXPECTED = {"agree": True, "one_dissent": True, "three_way": True, "voice_face_vs_text": None}
+
+
+def observed_pattern(shown: Sequence[int]) -> str:
+    """From the (text, voice, face) polarities a model sees: all equal ('agree'); the text equal to
+    one of the other two ('one_dissent'); all three different ('three_way', e.g. text positive,
+    voice negative, face neutral); voice and face equal and against the text ('voice_face_vs_text')."""
+    t, a, v = shown
+    if t == a == v:
+        return "agree"
+    if t == a or t == v:
+        return "one_dissent"
+    return "voice_face_vs_text" if a == v else "three_way"
+
+
 def build_composites(examples: Sequence, n: int, seed: int, split: str,
                      agreement: dict[str, float] | None = None, make=None) -> list:
-    """`n` composites from `examples` of `split`; `make(id, label, features, case)` builds each one.
+    """`n` composites from `examples` of `split`; `make(id, label, features, case, shown, sources)`
+    builds each one (`shown`: the (text, voice, face) polarity indices of its parts; `sources`: their
+    corpora).
 
     Returns [] when a modality has no usable example at all (e.g. its corpus is left out). A
     polarity a modality lacks (only in tiny test caches) is replaced by one it has, and the case
@@ -110,5 +131,6 @@ def build_composites(examples: Sequence, n: int, seed: int, split: str,
         features = {m: parts[m].features[m] for m in pools}
         prefix = f"{COMPOSITE}-{i}" if split == "train" else f"{COMPOSITE}-{split}-{i}"
         ident = f"{prefix}:" + "+".join(parts[m].id for m in pools)
-        out.append(make(ident, label, features, case_name(y, shown)))
+        out.append(make(ident, label, features, case_name(y, shown), tuple(shown[m] for m in pools),
+                        tuple(parts[m].corpus for m in pools)))
     return out

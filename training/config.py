@@ -26,6 +26,7 @@ class TrainConfig:
     max_missing_rate: float = 0.9  # LNLN frame/token drop: r ~ U(0, max) …
     p_complete: float = 0.5  # … reset to 0 for this share of samples and modalities
     composites: int = 2048  # synthetic tri-modal training examples (0 = none)
+    valid_composites: int = 600  # synthetic ones from validation splits, in val/loss (0 = none)
     limit_per_corpus: int | None = None  # for smoke tests: first N items of each corpus and split
     num_workers: int = 0
     threads: int = 1  # torch CPU threads per run: the tensors are small, so extra threads only cost;

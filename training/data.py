@@ -43,6 +43,8 @@ class Example:
     label: float
     features: dict[str, ModalityFeatures]
     case: str = ""  # composites only: their agreement pattern (training/composites.py)
+    shown: tuple[int, int, int] | None = None  # composites only: the parts' polarity indices …
+    sources: tuple[str, str, str] | None = None  # … and corpora (text, voice, face)
 
     @property
     def has_input(self) -> bool:
@@ -77,9 +79,9 @@ def load_examples(cache_root: str | Path, corpora: list[str], split: str,
 def make_composites(examples: list[Example], n: int, seed: int, split: str = "train",
                     agreement: dict[str, float] | None = None) -> list[Example]:
     """`n` synthetic tri-modal examples from the `split` items of `examples` (training by default;
-    the valid/test composite sets of training/composite_eval.py use their own splits)."""
-    def make(ident, label, features, case):
-        return Example(ident, COMPOSITE, split, label, features, case=case)
+    the validation and test composite sets of training/composite_eval.py use their own splits)."""
+    def make(ident, label, features, case, shown, sources):
+        return Example(ident, COMPOSITE, split, label, features, case=case, shown=shown, sources=sources)
     return build_composites(examples, n, seed, split, AGREEMENT if agreement is None else agreement, make)
 
 

@@ -77,9 +77,13 @@ class MSALightning(L.LightningModule):
 
 
 def validation_metrics(score: np.ndarray, label: np.ndarray, domain: np.ndarray) -> dict[str, float]:
-    """Per-corpus MAE and polarity-3 accuracy; val/loss = mean of the per-corpus MAEs."""
+    """Per-corpus MAE and polarity-3 accuracy; val/loss = mean of the per-corpus MAEs.
+
+    The validation composites (domain -1, built from validation splits: training/composite_eval.py)
+    count as one more "corpus", so the checkpoint is not chosen on unimodal inputs alone.
+    """
     metrics, maes = {}, []
-    for d, name in enumerate(DOMAINS):
+    for d, name in [*enumerate(DOMAINS), (-1, "composite")]:
         rows = domain == d
         if not rows.any():
             continue

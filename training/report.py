@@ -6,6 +6,10 @@ only. metrics.json is a list of {"model", "corpus", "split", "metric", "mean", "
 (domain generalisation: e.g. trained without MOSI, tested on MOSI). The markdown holds the clean
 table, the 7 subsets, the missing-rate sweep, the domain-generalisation table and, for each seed
 method, its difference from the better of the two plain baselines under each condition.
+
+"composite" rows (when training.evaluate wrote them) are the declared-synthetic composite test set
+(training/composite_eval.py): tables beside the corpus tables, labelled synthetic, plus one table
+of whether each model follows the text where it should. Without them the report is as before.
 """
 
 from __future__ import annotations
@@ -20,9 +24,18 @@ import numpy as np
 
 MAIN_METRICS = {"mosi": ["acc2_has0", "acc2_non0", "f1_non0", "acc7", "mae", "corr"],
                 "meld": ["valence3_acc", "valence3_f1"], "ravdess": ["valence3_acc", "valence3_f1"],
-                "fer2013": ["valence3_acc", "valence3_f1"]}
-HEADLINE = {"mosi": "acc2_non0", "meld": "valence3_acc", "ravdess": "valence3_acc", "fer2013": "valence3_acc"}
-PERCENT = {"acc2_has0", "acc2_non0", "f1_has0", "f1_non0", "acc7", "valence3_acc", "valence3_f1"}
+                "fer2013": ["valence3_acc", "valence3_f1"],
+                "composite": ["valence3_acc", "valence3_f1", "acc2_non0", "mae", "follow_text"]}
+HEADLINE = {"mosi": "acc2_non0", "meld": "valence3_acc", "ravdess": "valence3_acc", "fer2013": "valence3_acc",
+            "composite": "valence3_acc"}
+PERCENT = {"acc2_has0", "acc2_non0", "f1_has0", "f1_non0", "acc7", "valence3_acc", "valence3_f1", "follow_text"}
+TITLE = {"composite": "composite (SYNTHETIC: test-split text + voice + face, conflicts included)"}
+PATTERN_HEADS = {"agree": "all agree", "one_dissent": "one dissents from the text",
+                 "three_way": "all three differ", "voice_face_vs_text": "voice + face against the text"}
+
+
+def _percent(metric: str) -> bool:
+    return metric.split(":", 1)[0] in PERCENT
 
 
 IN_DOMAIN, UNSEEN = "in-domain", "unseen corpus"
@@ -34,8 +47,13 @@ COMPARE_CONDITIONS = ["clean", "missing:0.3", "missing:0.5", "missing:0.7", "mis
 
 
 def setting(record: dict) -> str:
+    """In-domain when the corpus was trained on; for the composite set, when all of the corpora its
+    parts come from were."""
     trained_on = record.get("trained_on")
-    return IN_DOMAIN if trained_on is None or record["corpus"] in trained_on else UNSEEN
+    if trained_on is None:
+        return IN_DOMAIN
+    needed = record.get("sources") or [record["corpus"]]
+    return IN_DOMAIN if set(needed) <= set(trained_on) else UNSEEN
 
 
 def aggregate(records: list[dict]) -> list[dict]:
@@ -85,7 +103,7 @@ def compare_with_baselines(rows: list[dict]) -> list[dict]:
 def _cell(row: dict | None) -> str:
     if row is None:
         return "—"
-    scale = 100 if row["metric"] in PERCENT else 1
+    scale = 100 if _percent(row["metric"]) else 1
     digits = 1 if scale == 100 else 3
     return f"{row['mean'] * scale:.{digits}f} ± {row['std'] * scale:.{digits}f}"
 
@@ -101,7 +119,7 @@ def markdown(all_rows: list[dict]) -> str:
              "accuracies and F1; MAE and Corr as is.", ""]
     for corpus in corpora:
         metrics = MAIN_METRICS[corpus]
-        lines += [f"## {corpus} — clean", "", "| model | " + " | ".join(metrics) + " |",
+        lines += [f"## {TITLE.get(corpus, corpus)} — clean", "", "| model | " + " | ".join(metrics) + " |",
                   "|---|" + "---|" * len(metrics)]
         lines += [f"| {m} | " + " | ".join(_cell(find.get((m, corpus, "clean", k))) for k in metrics) + " |"
                   for m in models]
@@ -111,13 +129,39 @@ def markdown(all_rows: list[dict]) -> str:
             metric = HEADLINE[corpus]
             conditions = sorted({r["condition"] for r in rows if r["corpus"] == corpus and r["condition"].startswith(kind)})
             names = [c.split(":", 1)[1] for c in conditions]
-            lines += [f"## {corpus} — {metric} by {title}", "", "| model | " + " | ".join(names) + " |",
+            name = f"{corpus} (synthetic)" if corpus == "composite" else corpus
+            lines += [f"## {name} — {metric} by {title}", "", "| model | " + " | ".join(names) + " |",
                       "|---|" + "---|" * len(names)]
             lines += [f"| {m} | " + " | ".join(_cell(find.get((m, corpus, c, metric))) for c in conditions) + " |"
                       for m in models]
             lines.append("")
+    lines += _composite_section(rows)
     lines += _generalisation_section(all_rows) + _comparison_section(compare_with_baselines(all_rows))
     return "\n".join(lines)
+
+
+def _composite_section(rows: list[dict]) -> list[str]:
+    """Does the prediction follow the text where it should? By what the model sees."""
+    find = {(r["model"], r["metric"]): r for r in rows if r["corpus"] == "composite" and r["condition"] == "clean"}
+    if not find:
+        return []
+    models = sorted({m for m, _ in find})
+    heads = [p for p in PATTERN_HEADS if any((m, f"follow_text:{p}") in find for m in models)]
+    counts = {p: next((find[(m, f"n:{p}")]["mean"] for m in models if (m, f"n:{p}") in find), 0) for p in heads}
+    lines = ["## composite (SYNTHETIC) — does the prediction follow the text?", "",
+             "Share of composites whose predicted polarity-3 is the text's, by what the model sees "
+             "(training/composite_eval.py). Expected: follow the text when all agree, when one of voice "
+             "and face dissents, and when all three differ (e.g. text positive, voice negative, face "
+             "neutral); voice + face against the text is a near tie under the stated agreement rates "
+             "(0.80 / 0.60 / 0.60, docs/DATA.md), so no expectation there. Built from test splits only; "
+             "not a corpus.", "",
+             "| model | follow_text (expected) | " + " | ".join(f"{PATTERN_HEADS[p]} (n={counts[p]:.0f})" for p in heads)
+             + " |", "|---|---|" + "---|" * len(heads)]
+    for m in models:
+        lines.append(f"| {m} | {_cell(find.get((m, 'follow_text')))} | "
+                     + " | ".join(_cell(find.get((m, f"follow_text:{p}"))) for p in heads) + " |")
+    lines.append("")
+    return lines
 
 
 def _generalisation_section(rows: list[dict]) -> list[str]:
@@ -151,7 +195,7 @@ def _comparison_section(comparison: list[dict]) -> list[str]:
              "| method | corpus | metric | condition | training | baseline | difference | verdict |",
              "|---|---|---|---|---|---|---|---|"]
     for c in comparison:
-        scale = 100 if c["metric"] in PERCENT else 1
+        scale = 100 if _percent(c["metric"]) else 1
         digits = 1 if scale == 100 else 3
         lines.append(f"| {c['model']} | {c['corpus']} | {c['metric']} | {c['condition']} | {c['setting']} | "
                      f"{c['baseline']} | {c['delta'] * scale:+.{digits}f} (± {c['spread'] * scale:.{digits}f}) | "

@@ -55,6 +55,7 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
     from msa_demo.corpora import READERS
     from msa_demo.models import create_model, feature_stats, save_checkpoint
 
+    from .composite_eval import VALID_SEED
     from .data import ExampleDataset, balanced_sampler, collate_examples, load_examples, make_composites
     from .module import MSALightning
 
@@ -68,6 +69,7 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
         raise SystemExit(f"no training/validation items under {cache_root} for {cfg.corpora}: "
                          "run python -m training.extract first")
     train_set += make_composites(train_set, cfg.composites, seed)
+    valid_set += make_composites(valid_set, cfg.valid_composites, VALID_SEED, split="valid")
 
     model = create_model(model_name, **cfg.model)
     stats_loader = DataLoader(ExampleDataset(train_set), batch_size=256, collate_fn=collate_examples)
