@@ -99,7 +99,8 @@ def soak(url: str, pid: int, mix: list[SoakRequest], minutes: float, interval: f
         time.sleep(0.05)
     samples.append({"t": round(time.monotonic() - start, 1), **proc_sample(pid)})
     client.close() if hasattr(client, "close") else None
-    return {"records": sorted(records, key=lambda r: r["i"]), "samples": samples}
+    untrained = sorted({r["model"] for r in references.values() if not r.get("trained")})
+    return {"records": sorted(records, key=lambda r: r["i"]), "samples": samples, "untrained_models": untrained}
 
 
 def _call(client, request: SoakRequest):
@@ -175,6 +176,7 @@ def run(minutes: float, interval: float, env: dict[str, str] | None = None, shar
         tracebacks = log_tracebacks((Path(tmp) / "app.log").read_text())
     report = summarise(raw, minutes, interval)
     report.update(startup_seconds=round(startup, 1), mix=[r.label for r in mix],
+                  untrained_models=raw["untrained_models"],
                   server_tracebacks=len(tracebacks), server_errors=sorted(set(tracebacks))[:10])
     return {**report, "raw": raw}
 
@@ -200,6 +202,8 @@ def render(report: dict) -> str:
              f"{report['threads']['after_warm_up']} -> {report['threads']['end']}",
              f"machine load (1-min average) mean {report['machine_load1']['mean']}, max "
              f"{report['machine_load1']['max']} on {report['machine_load1']['cpus']} CPUs"]
+    if report.get("untrained_models"):
+        lines.append(f"served with random weights (no usable checkpoint): {', '.join(report['untrained_models'])}")
     for kind, p in report["latency_by_kind_s"].items():
         lines.append(f"  {kind:22s} n={p.get('n')} p50 {p.get('p50')} s, p95 {p.get('p95')} s")
     lines += [f"  FAILED {reason}" for reason in report["failure_reasons"]]
