@@ -44,7 +44,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MSA_SHARED", ROOT.parent / "shared"))
 DEFAULT_CLIPS = SHARED / "media" / "mosi_clips"
 FACE_MODEL = SHARED / "models" / "face_landmarker.task"
-EXTRACT_STAGES = ("decode", "load", "asr", "visual", "audio", "text")
+EXTRACT_STAGES = ("decode", "load", "asr", "visual", "prosody", "audio", "text")
+# the instruction sets CTranslate2's and torch's CPU kernels pick from: timings are only comparable
+# between machines that share them
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8", "asimd")
 TOGGLE = (["text", "audio"], 0.3)  # visual switched off and 30% of steps dropped
 MODALITY_NAMES = ["text", "audio", "visual"]
 
@@ -218,7 +221,8 @@ class LatencyBench:
         worst = max(clips, key=lambda c: c["duration"])
         stage_names = list(clips[0]["stages"])
         device = {"type": self.device, "torch_threads": torch.get_num_threads(),
-                  "cpu_cores": os.cpu_count(), "cpu": _cpu_name(), "python": platform.python_version(),
+                  "cpu_cores": os.cpu_count(), "cpu": _cpu_name(), "cpu_flags": _cpu_flags(),
+                  "python": platform.python_version(),
                   "torch": torch.__version__}
         if self.device == "cuda":
             device["gpu"] = torch.cuda.get_device_name(0)
@@ -278,6 +282,17 @@ def _whisper_words(whisper: dict) -> str:
     return f"{whisper['compute_type']} on {whisper['device']}, {whisper['cpu_threads']} threads, from {whisper['weights']}"
 
 
+def _cpu_flags() -> list[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                present = set(line.split(":", 1)[1].split())
+                return [f for f in CPU_FLAGS if f in present]
+    except OSError:
+        pass
+    return []
+
+
 def _cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -290,7 +305,8 @@ def _cpu_name() -> str:
 
 def render(report: dict) -> str:
     d = report["device"]
-    lines = [f"device: {d['type']} ({d['cpu']}, {d['cpu_cores']} cores, torch threads {d['torch_threads']}"
+    lines = [f"device: {d['type']} ({d['cpu']} [{' '.join(d.get('cpu_flags', []))}], {d['cpu_cores']} cores, "
+             f"torch threads {d['torch_threads']}"
              + (f", {d['gpu']}" if "gpu" in d else "") + ")",
              f"whisper: {report['whisper']['model']} ({_whisper_words(report['whisper'])})"]
     if report["off"]:
@@ -319,7 +335,8 @@ def markdown(report: dict) -> str:
     """The measurement as a Markdown section (stage medians per clip, targets)."""
     d = report["device"]
     stages = list(report["clips"][0]["stages"])
-    lines = [f"`{report['command']}` — {d['type']}, {d['cpu']}, {d['cpu_cores']} cores, torch threads "
+    lines = [f"`{report['command']}` — {d['type']}, {d['cpu']} ({', '.join(d.get('cpu_flags', []))}), "
+             f"{d['cpu_cores']} cores, torch threads "
              f"{d['torch_threads']}, torch {d['torch']}; Whisper {_whisper_words(report['whisper'])}; "
              f"model {report['model']}; face and voice "
              f"{report['face_and_voice']}; median of {report['runs']} runs after one warm-up run.", ""]
