@@ -171,7 +171,8 @@ def run(minutes: float, interval: float, env: dict[str, str] | None = None, shar
         env.setdefault("MSA_FACE_MODEL", str(FACE_MODEL))
     with tempfile.TemporaryDirectory(prefix="msa-soak-") as tmp:
         mix = request_mix(Path(tmp), shared=shared)
-        with served_app(env, log=Path(tmp) / "app.log", stop_timeout=60) as (url, proc, startup):
+        # a generous start: on a busy machine (the soak itself runs niced) loading can take minutes
+        with served_app(env, timeout=900, log=Path(tmp) / "app.log", stop_timeout=60) as (url, proc, startup):
             raw = soak(url, proc.pid, mix, minutes, interval, progress=progress, trained=trained)
         tracebacks = log_tracebacks((Path(tmp) / "app.log").read_text())
     report = summarise(raw, minutes, interval)
