@@ -4,36 +4,65 @@ One batched forward pass of 8 rows (the same sample with each of the 8 modality 
 on via `present`) gives the score, the baseline (empty subset), the 7 subset scores and the exact
 Shapley contributions. The robustness panel calls the same function with modalities switched off
 and a missing rate: it re-scores from cached features, nothing is re-extracted.
+
+Out-of-distribution guard: where a calibration file exists for the feature spec
+(`checkpoints/ood-<spec id>.safetensors`, msa_demo/models/ood.py), a modality far from its
+training features keeps only a weight w < 1: the 8 subset values become the blended game
+(explain/blend.py: the modality counts as present with probability w), so the score moves towards
+the score without it, and the contributions, computed on that game, still sum to it. The JSON
+says so: "ood" {modality: {score, threshold, weight}}, "score_unguarded", and a notice.
 """
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import torch
 
 from .corpora.labels import polarity3
 from .explain import SUBSETS, routing_axes, shapley_values, subset_mask, subset_name
+from .explain.blend import blended_game
 from .explain.shapley import restrict
-from .features.spec import MODALITIES
+from .features.spec import FEATURE_SPEC_ID, MODALITIES
 from .features.types import ModalityFeatures
 from .models import MSAModel, apply_missing, collate
 from .models.batch import Batch, with_fields
+from .models.ood import OODGuard, guard_path
 
 FULL = SUBSETS[-1]
+DEFAULT = "default"
+
+
+@lru_cache(maxsize=1)
+def default_guard() -> OODGuard | None:
+    """The calibration for the running feature spec: `MSA_OOD_GUARD` (a file, or "off"), else the
+    repository's checkpoints/ood-<spec id>.safetensors; None (no guard) when there is none."""
+    setting = os.environ.get("MSA_OOD_GUARD", "")
+    if setting.lower() == "off":
+        return None
+    path = Path(setting) if setting else guard_path(Path(__file__).resolve().parents[1] / "checkpoints",
+                                                    FEATURE_SPEC_ID)
+    return OODGuard.load(path, spec_id=FEATURE_SPEC_ID) if path.is_file() else None
 
 
 def analyze_features(features: Mapping[str, ModalityFeatures] | object, model: MSAModel, *,
                      transcript: str = "", notices: Iterable[str] = (),
                      present: Sequence[bool] | Sequence[str] | None = None, rate: float = 0.0,
-                     seed: int = 0) -> dict:
+                     seed: int = 0, guard: OODGuard | None | str = DEFAULT) -> dict:
     """The JSON for one input: score, polarity, baseline, contributions (baseline + sum == score),
-    unimodal, routing, the 7 subset scores, transcript, notices.
+    unimodal, routing, the 7 subset scores, transcript, notices, ood.
 
     features: {modality: ModalityFeatures} (a missing key = absent) or a FeatureBundle.
     present / rate / seed: the robustness condition — modalities kept, the share of steps dropped
     (seeded, so the same slider position always drops the same steps).
+    guard: the out-of-distribution guard ("default": the spec's calibration file, if any; None: off).
+    It judges the input as given, before the robustness condition.
     """
+    guard = default_guard() if guard == DEFAULT else guard
+    ood = guard.assess(features) if guard is not None else {}
     batch = collate([features])
     if present is not None or rate > 0:
         generator = torch.Generator().manual_seed(int(seed))
@@ -43,7 +72,11 @@ def analyze_features(features: Mapping[str, ModalityFeatures] | object, model: M
     out = _forward_subsets(batch, model)
 
     scores = out.score.detach().double().cpu().tolist()
-    value = [scores[restrict(s, available)] for s in SUBSETS]  # v(S) = v(S ∩ available)
+    raw = [scores[restrict(s, available)] for s in SUBSETS]  # v(S) = v(S ∩ available)
+    # a modality the input lacks (or that is switched off) is a null player anyway: weight 1 keeps
+    # its contribution exactly 0
+    weights = [ood[m]["weight"] if m in ood and available[j] else 1.0 for j, m in enumerate(MODALITIES)]
+    value = blended_game(raw, weights) if min(weights) < 1.0 else raw
     phi = shapley_values(value)
     score, baseline = value[FULL], value[0]
     row = restrict(FULL, available)
@@ -53,7 +86,7 @@ def analyze_features(features: Mapping[str, ModalityFeatures] | object, model: M
         "polarity": polarity3(score),
         "baseline": baseline,
         "contributions": dict(zip(MODALITIES, phi)),
-        "unimodal": _unimodal(out, row, available, value),
+        "unimodal": _unimodal(out, row, available, raw),
         "unimodal_source": "heads" if out.unimodal else "single-modality subsets",
         "routing": {name: t[row].detach().float().cpu().tolist() for name, t in out.routing.items()},
         "routing_axes": {name: routing_axes(name, tuple(t[row].shape)) for name, t in out.routing.items()},
@@ -61,15 +94,17 @@ def analyze_features(features: Mapping[str, ModalityFeatures] | object, model: M
         "available": dict(zip(MODALITIES, available)),
         "condition": {"present": _present_names(present), "rate": float(rate), "seed": int(seed)},
         "transcript": transcript or "",
-        "notices": list(notices),
+        "notices": list(notices) + OODGuard.notices({m: a for m, a in ood.items() if available[MODALITIES.index(m)]}),
+        "ood": ood,
+        "score_unguarded": raw[FULL],
     }
 
 
 def rescore(features, model: MSAModel, *, present=None, rate: float = 0.0, seed: int = 0,
-            transcript: str = "", notices: Iterable[str] = ()) -> dict:
+            transcript: str = "", notices: Iterable[str] = (), guard: OODGuard | None | str = DEFAULT) -> dict:
     """The robustness panel: the same analysis with modalities off and steps dropped at `rate`."""
     return analyze_features(features, model, transcript=transcript, notices=notices,
-                            present=present, rate=rate, seed=seed)
+                            present=present, rate=rate, seed=seed, guard=guard)
 
 
 def _forward_subsets(batch: Batch, model: MSAModel):
