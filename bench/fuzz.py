@@ -7,8 +7,9 @@ in a worker process (bench/fuzz_worker.py). Each mutant ends as one of:
 - `result`  — analysed (maybe partly, with notices); the answer is checked
 - `refused` — a MediaError: one line a visitor understands
 - `error`   — any other exception: a bug (its type, message and line are recorded)
-- `hang`    — no answer after `--timeout` seconds of the worker's CPU time (wall time on a busy
-  machine is no measure), or ten times that of wall time: the worker is killed and restarted
+- `hang`    — no answer after `--timeout` seconds of the worker's CPU time, or ten times that spent
+  neither running nor waiting for a CPU (so a deadlock is caught, and a worker starved by a busy
+  machine is not called hung): the worker is killed and restarted
 - `crash`   — the worker died (a segfault in FFmpeg, MediaPipe, …): what would have taken a server
   down with every visitor's session, had the analysis run in the server's own process
 
@@ -73,15 +74,19 @@ class Worker:
         except (BrokenPipeError, OSError):
             return self._died()
         start, cpu_start = time.monotonic(), _cpu_seconds(proc.pid)
-        while True:  # a hang: `timeout` s of the worker's own CPU time (or 10x that of wall time) unanswered
+        waited, idle, last = _runqueue_wait(proc.pid), 0.0, start
+        while True:  # a hang: `timeout` s of the worker's CPU time, or 10x that idle, without an answer
             ready, _, _ = select.select([proc.stdout], [], [], 1.0)
             if ready:
                 break
-            cpu, wall = _cpu_seconds(proc.pid) - cpu_start, time.monotonic() - start
-            if cpu > timeout or wall > 10 * timeout:
+            now, queued = time.monotonic(), _runqueue_wait(proc.pid)
+            idle += max(0.0, (now - last) - max(0.0, queued - waited))  # neither running nor starved
+            waited, last = queued, now
+            cpu = _cpu_seconds(proc.pid) - cpu_start
+            if cpu > timeout or idle > 10 * timeout:
                 self.stop()
-                return {"outcome": "hang", "message": f"no answer after {cpu:.0f} s of CPU, {wall:.0f} s",
-                        "seconds": round(wall, 1)}
+                return {"outcome": "hang", "message": f"no answer after {cpu:.0f} s of CPU, {idle:.0f} s "
+                        f"idle ({now - start:.0f} s in all)", "seconds": round(now - start, 1)}
         line = proc.stdout.readline()
         if not line:
             return self._died()
@@ -116,6 +121,18 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:  # it has just exited: the caller reads its pipe next
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _runqueue_wait(pid: int) -> float:
+    """Seconds the process's threads have spent ready to run but waiting for a CPU (schedstat): time
+    a busy machine took from it, which is not the worker's hanging."""
+    total = 0.0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):  # a thread that has just ended
+            continue
+    return total
 
 
 def mutant(seed: int, i: int, files: list[Path], blobs: dict[Path, bytes]) -> tuple[Path, bytes, str]:
