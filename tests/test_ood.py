@@ -131,3 +131,20 @@ def test_analysis_reduces_a_far_voice_and_keeps_shapley_exact(calibrated):
     none = analyze_features({**_features(test_items[0], offset=4.0), "text": text}, model, guard=None)
     assert none["ood"] == {} and none["score"] == none["score_unguarded"]
     assert FEATURE_DIMS["audio"] == test_items[0].features["audio"].values.shape[1]
+
+
+def test_ood_check_noise_has_the_stated_snr_and_the_report_reads():
+    from training.ood_check import markdown, with_noise
+
+    audio = (0.3 * np.sin(np.arange(16000) / 16000 * 2 * np.pi * 220)).astype(np.float32)
+    noisy = with_noise(audio, 10.0, seed=0)
+    snr = 10 * np.log10(np.mean(audio.astype(float) ** 2) / np.mean((noisy - audio).astype(float) ** 2))
+    assert abs(snr - 10.0) < 0.3 and with_noise(audio, None, 0) is audio
+    guard = fit_guard({"audio": _low_rank_data(100)}, {"audio": _low_rank_data(100, seed=1)}, SPEC)
+    rows = [{"input": "RAVDESS valid x clean", "text": None, "visual": None,
+             "audio": {"score": 10.0, "threshold": 20.0, "weight": 1.0}},
+            {"input": "RAVDESS valid x white noise 0 dB SNR", "text": None, "visual": None,
+             "audio": {"score": 80.0, "threshold": 20.0, "weight": 0.5}}]
+    md = markdown(rows, guard)
+    assert "| RAVDESS valid x clean | — | 1.00 (10 / 20) | — |" in md
+    assert "clean: 1.00; white noise 0 dB SNR: 0.50" in md
