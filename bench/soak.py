@@ -162,7 +162,7 @@ def _slope(samples: list[dict], key: str) -> float | None:
 
 
 def run(minutes: float, interval: float, env: dict[str, str] | None = None, shared: bool = True,
-        progress=None, trained: bool = True) -> dict:
+        progress=None, trained: bool = True, request_timeout: float = 180.0) -> dict:
     """Start the app, warm it up, soak it; the summary plus the raw record."""
     import tempfile
 
@@ -173,7 +173,7 @@ def run(minutes: float, interval: float, env: dict[str, str] | None = None, shar
         mix = request_mix(Path(tmp), shared=shared)
         # a generous start: on a busy machine (the soak itself runs niced) loading can take minutes
         with served_app(env, timeout=900, log=Path(tmp) / "app.log", stop_timeout=60) as (url, proc, startup):
-            raw = soak(url, proc.pid, mix, minutes, interval, progress=progress, trained=trained)
+            raw = soak(url, proc.pid, mix, minutes, interval, request_timeout, progress=progress, trained=trained)
         tracebacks = log_tracebacks((Path(tmp) / "app.log").read_text())
     report = summarise(raw, minutes, interval)
     report.update(startup_seconds=round(startup, 1), mix=[r.label for r in mix],
@@ -218,12 +218,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=4.0, help="seconds between requests")
     parser.add_argument("--out", type=Path, default=None, help="write OUT.json and OUT.png")
     parser.add_argument("--no-shared", action="store_true", help="only media made here (as CI)")
+    parser.add_argument("--request-timeout", type=float, default=180.0, help="seconds before a request counts as lost")
     parser.add_argument("--allow-untrained", action="store_true",
                         help="do not count random-weight answers as failures (checkpoints of another spec)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     env = {k: os.environ[k] for k in ("MSA_WHISPER_MODEL",) if k in os.environ}
     report = run(args.minutes, args.interval, env, shared=not args.no_shared, trained=not args.allow_untrained,
+                 request_timeout=args.request_timeout,
                  progress=lambda r: r.get("problem") and print(f"FAILED {r}", file=sys.stderr, flush=True))
     report["command"] = "python -m bench.soak " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.out:
