@@ -188,10 +188,10 @@ def _comparison_section(comparison: list[dict]) -> list[str]:
     lines = ["## Does each seed method beat the better plain baseline?", "",
              "Difference of seed means (method − better of late_fusion/early_fusion; for MAE lower is "
              "better). Verdict: better/worse when |difference| exceeds the root sum of the two seed "
-             "stds, else no clear difference. Caveat: where a sample is left with no observed step (a "
-             "FER2013 still without a face, or its one frame dropped at high missing rates) every model "
-             "outputs its empty-input constant; a model whose constant falls in the majority class "
-             "gains there without any fusion idea.", "",
+             "stds, else no clear difference. Caveat: where a sample has no observed step (a FER2013 "
+             "still without a face) every model outputs its empty-input constant; a model whose constant "
+             "falls in the majority class gains there without any fusion idea. A step drop never empties "
+             "a modality (a still keeps its one frame at every missing rate).", "",
              "| method | corpus | metric | condition | training | baseline | difference | verdict |",
              "|---|---|---|---|---|---|---|---|"]
     for c in comparison:
