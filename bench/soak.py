@@ -42,8 +42,10 @@ def proc_sample(pid: int) -> dict:
 
 
 def soak(url: str, pid: int, mix: list[SoakRequest], minutes: float, interval: float,
-         request_timeout: float = 180.0, progress=None, trained: bool = True) -> dict:
-    """Drive `url` for `minutes`; every answer checked, /proc sampled. The raw record."""
+         request_timeout: float = 180.0, progress=None, trained: bool = True,
+         end_by: float | None = None) -> dict:
+    """Drive `url` for `minutes` (sending stops at the wall-clock time `end_by` if that comes first);
+    every answer checked, /proc sampled. The raw record."""
     from gradio_client import Client
 
     client = Client(url, verbose=False)
@@ -60,7 +62,8 @@ def soak(url: str, pid: int, mix: list[SoakRequest], minutes: float, interval: f
     lock = threading.Lock()
     records: list[dict] = []
     pending: list[tuple[dict, SoakRequest, object]] = []
-    end, next_at, next_sample, i = start + minutes * 60, start, start + SAMPLE_EVERY, 0
+    seconds = minutes * 60 if end_by is None else min(minutes * 60, max(0.0, end_by - time.time()))
+    end, next_at, next_sample, i = start + seconds, start, start + SAMPLE_EVERY, 0
     while time.monotonic() < end or pending:
         now = time.monotonic()
         if now < end and now >= next_at:
@@ -100,7 +103,8 @@ def soak(url: str, pid: int, mix: list[SoakRequest], minutes: float, interval: f
     samples.append({"t": round(time.monotonic() - start, 1), **proc_sample(pid)})
     client.close() if hasattr(client, "close") else None
     untrained = sorted({r["model"] for r in references.values() if not r.get("trained")})
-    return {"records": sorted(records, key=lambda r: r["i"]), "samples": samples, "untrained_models": untrained}
+    return {"records": sorted(records, key=lambda r: r["i"]), "samples": samples, "untrained_models": untrained,
+            "minutes_sent": round(seconds / 60, 1)}
 
 
 def _call(client, request: SoakRequest):
@@ -162,7 +166,7 @@ def _slope(samples: list[dict], key: str) -> float | None:
 
 
 def run(minutes: float, interval: float, env: dict[str, str] | None = None, shared: bool = True,
-        progress=None, trained: bool = True, request_timeout: float = 180.0) -> dict:
+        progress=None, trained: bool = True, request_timeout: float = 180.0, end_by: float | None = None) -> dict:
     """Start the app, warm it up, soak it; the summary plus the raw record."""
     import tempfile
 
@@ -173,9 +177,10 @@ def run(minutes: float, interval: float, env: dict[str, str] | None = None, shar
         mix = request_mix(Path(tmp), shared=shared)
         # a generous start: on a busy machine (the soak itself runs niced) loading can take minutes
         with served_app(env, timeout=900, log=Path(tmp) / "app.log", stop_timeout=60) as (url, proc, startup):
-            raw = soak(url, proc.pid, mix, minutes, interval, request_timeout, progress=progress, trained=trained)
+            raw = soak(url, proc.pid, mix, minutes, interval, request_timeout, progress=progress, trained=trained,
+                       end_by=end_by)
         tracebacks = log_tracebacks((Path(tmp) / "app.log").read_text())
-    report = summarise(raw, minutes, interval)
+    report = summarise(raw, raw["minutes_sent"], interval)
     report.update(startup_seconds=round(startup, 1), mix=[r.label for r in mix],
                   untrained_models=raw["untrained_models"],
                   server_tracebacks=len(tracebacks), server_errors=sorted(set(tracebacks))[:10])
@@ -212,6 +217,16 @@ def render(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _utc_today(hhmm: str) -> float:
+    """The next time the UTC clock reads HH:MM, as a Unix time."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc)
+    hour, minute = (int(x) for x in hhmm.split(":"))
+    at = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return (at if at > now else at + dt.timedelta(days=1)).timestamp()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
@@ -219,13 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="write OUT.json and OUT.png")
     parser.add_argument("--no-shared", action="store_true", help="only media made here (as CI)")
     parser.add_argument("--request-timeout", type=float, default=180.0, help="seconds before a request counts as lost")
+    parser.add_argument("--end-by", default=None, help="UTC HH:MM: stop sending then, even if --minutes is not up")
     parser.add_argument("--allow-untrained", action="store_true",
                         help="do not count random-weight answers as failures (checkpoints of another spec)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     env = {k: os.environ[k] for k in ("MSA_WHISPER_MODEL",) if k in os.environ}
+    end_by = _utc_today(args.end_by) if args.end_by else None
     report = run(args.minutes, args.interval, env, shared=not args.no_shared, trained=not args.allow_untrained,
-                 request_timeout=args.request_timeout,
+                 request_timeout=args.request_timeout, end_by=end_by,
                  progress=lambda r: r.get("problem") and print(f"FAILED {r}", file=sys.stderr, flush=True))
     report["command"] = "python -m bench.soak " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.out:
