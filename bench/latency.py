@@ -36,6 +36,7 @@ import sys
 import time
 from pathlib import Path
 
+from msa_demo.machine import cpu_flags, cpu_name
 from msa_demo.runtime import apply_server_settings
 
 apply_server_settings()  # before torch loads: time what app.py runs (OpenMP spin, malloc arenas)
@@ -45,9 +46,6 @@ SHARED = Path(os.environ.get("MSA_SHARED", ROOT.parent / "shared"))
 DEFAULT_CLIPS = SHARED / "media" / "mosi_clips"
 FACE_MODEL = SHARED / "models" / "face_landmarker.task"
 EXTRACT_STAGES = ("decode", "load", "asr", "visual", "prosody", "audio", "text")
-# the instruction sets CTranslate2's and torch's CPU kernels pick from: timings are only comparable
-# between machines that share them
-CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8", "asimd")
 TOGGLE = (["text", "audio"], 0.3)  # visual switched off and 30% of steps dropped
 MODALITY_NAMES = ["text", "audio", "visual"]
 
@@ -221,7 +219,7 @@ class LatencyBench:
         worst = max(clips, key=lambda c: c["duration"])
         stage_names = list(clips[0]["stages"])
         device = {"type": self.device, "torch_threads": torch.get_num_threads(),
-                  "cpu_cores": os.cpu_count(), "cpu": _cpu_name(), "cpu_flags": _cpu_flags(),
+                  "cpu_cores": os.cpu_count(), "cpu": cpu_name(), "cpu_flags": cpu_flags(),
                   "python": platform.python_version(),
                   "torch": torch.__version__}
         if self.device == "cuda":
@@ -280,27 +278,6 @@ def whisper_alone(asr, audio, greedy: bool = False) -> float:
 
 def _whisper_words(whisper: dict) -> str:
     return f"{whisper['compute_type']} on {whisper['device']}, {whisper['cpu_threads']} threads, from {whisper['weights']}"
-
-
-def _cpu_flags() -> list[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("flags", "Features")):
-                present = set(line.split(":", 1)[1].split())
-                return [f for f in CPU_FLAGS if f in present]
-    except OSError:
-        pass
-    return []
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def render(report: dict) -> str:

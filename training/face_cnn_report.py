@@ -26,9 +26,10 @@ import torch
 
 from msa_demo.corpora.labels import polarity3_index
 from msa_demo.features.face_cnn import EMOTIONS, FaceExpressionModel, ordinal_probs
+from msa_demo.machine import cpu_name
 
 from .face_cnn_data import load
-from .train_face_cnn import _cpu, crops, has_face
+from .train_face_cnn import crops, has_face
 
 SEEDS = (1111, 1112, 1113)
 
@@ -166,7 +167,7 @@ def speed_section(model, featurizer, frames, weights: Path) -> list[str]:
              _times(lambda: crops_of_video(featurizer, frames[:20], np.arange(20) / 10.0), 3), 20)]
     load = os.getloadavg()[0]
     lines = ["## Speed (one torch thread)", "",
-             f"CPU: {_cpu()} (2 cores), shared with other jobs: load average {load:.1f} when measured, so "
+             f"CPU: {cpu_name()} (2 cores), shared with other jobs: load average {load:.1f} when measured, so "
              f"the medians are inflated; the minimum is the closer estimate. Frame {frame.shape[1]}x"
              f"{frame.shape[0]} from a MOSI clip.", "",
              "| step | ms per frame, minimum | ms per frame, median | runs |", "|---|---|---|---|"]

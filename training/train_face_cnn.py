@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from msa_demo.corpora.labels import polarity3_index
+from msa_demo.machine import cpu_name
 from msa_demo.features import face_crop
 from msa_demo.features.face_cnn import FaceCNN, ordinal_probs
 
@@ -167,7 +167,7 @@ def train(data: dict, input_mode: str, epochs: int, seed: int, batch: int, lr: f
         "data": data_card(data),
         "validation": {k: chosen[k] for k in ("valid_crop", "valid_raw")}, **test,
         "history": history, "train_seconds": round(time.time() - started, 1),
-        "cpu": _cpu(), "torch": torch.__version__, "git_commit": _commit(),
+        "cpu": cpu_name(), "torch": torch.__version__, "git_commit": _commit(),
     }
     out.mkdir(parents=True, exist_ok=True)
     from safetensors.torch import save_file
@@ -191,16 +191,6 @@ def data_card(data: dict) -> dict:
         "cache": "python -m training.face_cnn_data (MediaPipe FaceLandmarker, IMAGE mode, on the "
                  "bordered and upscaled still as visual.py does)",
     }
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _commit() -> str:
