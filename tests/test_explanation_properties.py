@@ -1,6 +1,8 @@
 """What the explanation promises, on three synthetic modalities (no ../shared, no feature extractor):
 the exact Shapley values of known games, modalities that actually move the score, efficiency, and
 "unimodal" numbers that are the single-modality scores for the models without unimodal heads.
+The out-of-distribution guard is off here (`guard=None`): random features are far from any training
+data, and the guard's blended game is tested in test_ood.py.
 
 Each of these guards against a bug that once passed every other test: Banzhaf weights in place of
 Shapley's (an additive game cannot tell them apart), a `present` flag the models ignore (every
@@ -70,7 +72,7 @@ def three_modalities() -> dict[str, ModalityFeatures]:
 
 @pytest.mark.parametrize("name", list_models())
 def test_every_modality_moves_the_score_and_the_sum_holds(zoo, three_modalities, name):
-    result = analyze_features(three_modalities, zoo.get(name))
+    result = analyze_features(three_modalities, zoo.get(name), guard=None)
     assert all(result["available"].values())
     for m, phi in result["contributions"].items():
         assert abs(phi) > 1e-5, (m, result["contributions"])
@@ -83,7 +85,7 @@ def test_every_modality_moves_the_score_and_the_sum_holds(zoo, three_modalities,
 
 @pytest.mark.parametrize("name", list_models())
 def test_unimodal_numbers_are_heads_or_the_single_modality_scores(zoo, three_modalities, name):
-    result = analyze_features(three_modalities, zoo.get(name))
+    result = analyze_features(three_modalities, zoo.get(name), guard=None)
     if result["unimodal_source"] == "single-modality subsets":
         assert result["unimodal"] == {m: result["subsets"][m] for m in MODALITIES}
     else:
@@ -93,13 +95,13 @@ def test_unimodal_numbers_are_heads_or_the_single_modality_scores(zoo, three_mod
 
 def test_some_models_have_no_unimodal_heads(zoo, three_modalities):
     """So the fallback above is exercised, not skipped."""
-    sources = {name: analyze_features(three_modalities, zoo.get(name))["unimodal_source"] for name in list_models()}
+    sources = {name: analyze_features(three_modalities, zoo.get(name), guard=None)["unimodal_source"] for name in list_models()}
     assert "single-modality subsets" in sources.values() and "heads" in sources.values(), sources
 
 
 def test_switching_a_modality_off_changes_exactly_its_part(zoo, three_modalities):
     model = zoo.get("early_fusion")
-    full = analyze_features(three_modalities, model)
-    no_face = analyze_features(three_modalities, model, present=["text", "audio"])
+    full = analyze_features(three_modalities, model, guard=None)
+    no_face = analyze_features(three_modalities, model, present=["text", "audio"], guard=None)
     assert no_face["contributions"]["visual"] == 0.0 and not no_face["available"]["visual"]
     assert no_face["score"] == pytest.approx(full["subsets"]["text+audio"], abs=1e-6)
