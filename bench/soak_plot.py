@@ -36,9 +36,9 @@ def plot(report: dict, path: Path) -> Path:
     lat.set_ylabel("latency (s)")
     lat.set_xlabel("minutes")
     lat.legend(fontsize=7, ncol=4, loc="upper right")
-    fig.suptitle(f"{report['command'] if 'command' in report else 'bench.soak'}: {report['requests']} requests, "
+    fig.suptitle(f"{report.get('command', 'bench.soak')}\n{report['minutes']} min: {report['requests']} requests, "
                  f"{report['failures']} failed, p50 {report['latency_s'].get('p50')} s, "
-                 f"p95 {report['latency_s'].get('p95')} s", fontsize=9)
+                 f"p95 {report['latency_s'].get('p95')} s", fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
