@@ -40,7 +40,9 @@ def test_no_traceback_in_the_server_log(soaked):
 def test_descriptors_threads_and_memory_do_not_pile_up(soaked):
     fds, threads, rss = soaked["fds"], soaked["threads"], soaked["rss_mb"]
     assert fds["end"] <= fds["after_warm_up"] + 10, fds
-    assert threads["end"] <= threads["after_warm_up"] + 10, threads
+    # threads: Gradio's workers (anyio, at most 40) and the face/voice pool (8) fill up as requests
+    # overlap (the 30-minute run: 22 -> 30, flat after the first minutes); beyond that is a leak
+    assert threads["end"] <= threads["after_warm_up"] + 48, threads
     assert rss["end"] - rss["after_warm_up"] < 250, rss  # the 60-minute run measures the slope
 
 
