@@ -103,3 +103,22 @@ def test_composites_are_seeded():
     a = [draw_polarities(np.random.default_rng(5), {"text": 0.8, "audio": 0.6, "visual": 0.6}) for _ in range(3)]
     b = [draw_polarities(np.random.default_rng(5), {"text": 0.8, "audio": 0.6, "visual": 0.6}) for _ in range(3)]
     assert a == b
+
+
+def test_acted_corpora_are_drawn_with_every_polarity_equally_often():
+    from training.data import Example, sampling_weights
+
+    # RAVDESS's real mix per actor: 32 negative, 20 neutral, 8 positive (mean valence -0.6)
+    labels = [-1.5] * 32 + [0.0] * 20 + [1.5] * 8
+    acted = [Example(f"r{i}", "ravdess", "train", v, {}) for i, v in enumerate(labels)]
+    natural = [Example(f"m{i}", "mosi", "train", v, {}) for i, v in enumerate([-2.0] * 30 + [1.0] * 10)]
+    w = sampling_weights(acted + natural, class_balanced=("ravdess",))
+    corpus_share = {c: w[[e.corpus == c for e in acted + natural]].sum() / w.sum() for c in ("ravdess", "mosi")}
+    assert corpus_share["ravdess"] == pytest.approx(0.5) and corpus_share["mosi"] == pytest.approx(0.5)
+    polarity = polarity3_index(labels)
+    shares = [w[:len(acted)][polarity == p].sum() / w[:len(acted)].sum() for p in range(3)]
+    assert shares == pytest.approx([1 / 3] * 3)
+    prior = float((w[:len(acted)] * np.array(labels)).sum() / w[:len(acted)].sum())
+    assert prior == pytest.approx(0.0, abs=1e-9)  # the unbalanced mix would give -0.6
+    mosi = w[len(acted):]
+    assert np.allclose(mosi, mosi[0])  # a natural corpus keeps its own mix

@@ -5,6 +5,12 @@ FER2013 face stills), so each example keeps its own `present` flags and the mode
 modality subset through missing-modality training. Corpora differ 30x in size; a balanced sampler
 draws each corpus equally often, so FER2013 does not drown MOSI.
 
+Within the acted corpora (RAVDESS, FER2013) the sampler also draws each polarity equally often. Their
+class counts are a design choice of the corpus, not how people feel: RAVDESS has four negative
+emotions to one positive, so its mean valence is −0.6, and a voice the model cannot read (any real
+speaker, unlike the actors) was scored at exactly that prior, −0.6, on every real clip. Balanced,
+the prior is 0 and an unreadable voice or face adds nothing. MOSI and MELD keep their natural mix.
+
 Training rows without any input (a FER2013 still with no detected face) are left out of the
 training split: a label with nothing to read only teaches the empty-input output a bias. They stay
 in validation and test, where they are scored as the empty input, as a user's faceless photo is.
@@ -26,6 +32,7 @@ import torch
 from torch.utils.data import Dataset, WeightedRandomSampler
 
 from msa_demo.corpora.cache import FeatureCache
+from msa_demo.corpora.labels import polarity3_index
 from msa_demo.features.spec import FEATURE_SPEC_ID
 from msa_demo.features.types import ModalityFeatures
 from msa_demo.models import collate
@@ -101,11 +108,23 @@ def collate_examples(examples: list[Example]):
                    domains=[e.domain for e in examples])
 
 
-def balanced_sampler(examples: list[Example], num_samples: int, seed: int) -> WeightedRandomSampler:
-    """Each corpus (and the composites) drawn equally often, with replacement."""
+def sampling_weights(examples: list[Example], class_balanced: tuple[str, ...] = ()) -> np.ndarray:
+    """Each corpus (and the composites) gets the same total weight; within a corpus named in
+    `class_balanced`, each polarity-3 class present gets the same share of it."""
     counts: dict[str, int] = defaultdict(int)
-    for ex in examples:
+    per_class: dict[tuple[str, int], int] = defaultdict(int)
+    polarity = polarity3_index([ex.label for ex in examples])
+    for ex, p in zip(examples, polarity):
         counts[ex.corpus] += 1
-    weights = torch.tensor([1.0 / counts[ex.corpus] for ex in examples], dtype=torch.double)
+        per_class[ex.corpus, int(p)] += 1
+    classes = {c: sum(1 for (corpus, _) in per_class if corpus == c) for c in counts}
+    return np.array([1.0 / (classes[ex.corpus] * per_class[ex.corpus, int(p)]) if ex.corpus in class_balanced
+                     else 1.0 / counts[ex.corpus] for ex, p in zip(examples, polarity)])
+
+
+def balanced_sampler(examples: list[Example], num_samples: int, seed: int,
+                     class_balanced: tuple[str, ...] = ()) -> WeightedRandomSampler:
+    """Draws by `sampling_weights`, with replacement."""
+    weights = torch.tensor(sampling_weights(examples, tuple(class_balanced)), dtype=torch.double)
     generator = torch.Generator().manual_seed(seed)
     return WeightedRandomSampler(weights, num_samples=num_samples, replacement=True, generator=generator)
