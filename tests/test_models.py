@@ -30,7 +30,7 @@ TINY_EXTRA = {"midg": dict(adapter_dim=16, adapter_heads=2), "misr": dict(latent
               "mmmie": dict(fusion_layers=1)}
 EXPECTED_LOSSES = {
     "late_fusion": set(), "early_fusion": set(),
-    "midg": {"balance", "irm"},
+    "midg": {"balance", "irm", "route_inv"},
     "derl": {"orth", "align", "balance", "unimodal", "rec_feature", "rec_modality", "rec_fused"},
     "misr": {"kl", "consistency", "env_risk", "invariance"},
     "mmmie": {"mi_min", "mi_max"},
@@ -347,3 +347,27 @@ def test_default_models_are_small():
     for name in MODELS:
         size_mb = count_parameters(create_model(name)) * 4 / 2**20
         assert size_mb < 6, (name, size_mb)
+
+
+def test_midg_routing_spread_is_zero_for_alike_corpora_and_grows_when_experts_split_by_corpus():
+    from msa_demo.models.midg import routing_spread
+
+    corpus = torch.tensor([0] * 8 + [1] * 8)
+    envs = [corpus == 0, corpus == 1]
+    alike = torch.full((16, 4), 0.25)
+    split = torch.cat([torch.tensor([[0.94, 0.02, 0.02, 0.02]]).expand(8, 4),
+                       torch.tensor([[0.02, 0.94, 0.02, 0.02]]).expand(8, 4)])
+    assert float(routing_spread(alike, envs)) == pytest.approx(0.0)
+    assert float(routing_spread(split, envs)) > 1.0
+    assert float(routing_spread(split, [corpus == 0, corpus == 1, torch.zeros(16, dtype=torch.bool)])) > 1.0
+
+
+def test_derl_reconstructs_dropped_steps_only():
+    """rec_feature is 0 when nothing was dropped (a copy is no reconstruction) and > 0 when steps were."""
+    model = tiny("derl").train()
+    batch = full_batch(6)
+    nothing_dropped = apply_missing(batch, rate=0.0)
+    assert float(model(nothing_dropped).losses["rec_feature"]) == 0.0
+    g = torch.Generator().manual_seed(1)
+    dropped = apply_missing(batch, rate=0.5, generator=g)
+    assert float(model(dropped).losses["rec_feature"]) > 0.0

@@ -64,15 +64,17 @@ class Example:
 
 
 def load_examples(cache_root: str | Path, corpora: list[str], split: str,
-                  limit: int | None = None, drop_empty: bool | None = None) -> list[Example]:
-    """All items of `split` from each corpus cache under `cache_root/<corpus>` (current spec only).
+                  limit: int | None = None, drop_empty: bool | None = None,
+                  spec_id: str = FEATURE_SPEC_ID) -> list[Example]:
+    """All items of `split` from each corpus cache under `cache_root/<corpus>` (of `spec_id`: the
+    current spec unless a check of an older checkpoint asks for its own).
 
     drop_empty (default: True for the training split only) leaves out items with no input at all.
     """
     drop_empty = split == "train" if drop_empty is None else drop_empty
     examples = []
     for corpus in corpora:
-        cache = FeatureCache(Path(cache_root) / corpus, spec_id=FEATURE_SPEC_ID)
+        cache = FeatureCache(Path(cache_root) / corpus, spec_id=spec_id)
         for n, item in enumerate(cache.iter(split)):
             if limit is not None and n >= limit:
                 break

@@ -14,8 +14,8 @@ What we built (METHODS.md §3.3):
   both available) — alignment without collapse; `balance`: load balance of the shared routers.
 - Multi-level reconstruction of the complete input from the incomplete one (needs
   `batch.complete`, which `apply_missing` sets):
-  `rec_feature` — a token decoder maps each incomplete encoder state (dropped steps included)
-  plus S_bar to the complete standardised input at that step (LNLN-style, intra-modal);
+  `rec_feature` — a token decoder maps each incomplete encoder state plus S_bar to the complete
+  standardised input at that step, scored on the dropped steps only (LNLN-style, intra-modal);
   `rec_modality` — from [P_m; S_bar] predict the complete pooled encoding of every modality the
   complete input has, absent ones included (inter-modal: only shared, cross-modal information
   can restore it); `rec_fused` — the fused vector matches the complete input's (stop-gradient).
@@ -67,7 +67,8 @@ class DERL(MSAModel):
         shared_experts: int = 3
         temperature: float = 0.1
         w_orth: float = 0.1
-        w_align: float = 0.1
+        w_align: float = 0.005  # its gradient into the encoders at init: 9.6x the task's at 0.1, 1.9x at
+        # 0.02, about half at 0.005 (python -m training.method_checks)
         w_rec_feature: float = 0.1
         w_rec_modality: float = 0.1
         w_rec_fused: float = 0.05
@@ -153,7 +154,8 @@ class DERL(MSAModel):
             context = r.shared_mean.unsqueeze(1).expand_as(mine.tokens)
             recon = self.token_decoders[m](torch.cat([mine.tokens, context], -1))
             step_error = F.mse_loss(recon, full.inputs, reduction="none").mean(-1)  # [B, T]
-            steps = full.mask & r.available[:, i, None]
+            steps = full.mask & ~mine.mask & r.available[:, i, None]  # the dropped steps only: on an
+            # observed step the decoder would learn to copy its input, not to restore what is missing
             feature_terms.append((step_error * steps).sum() / steps.sum().clamp_min(1))
             # modality level: the complete pooled encoding, whether or not m survived
             predicted = self.modality_decoders[m](torch.cat([r.private[m], r.shared_mean], -1))
