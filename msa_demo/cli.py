@@ -1,6 +1,8 @@
 """`python -m msa_demo features PATH [--transcript TEXT] [--json]`: the feature path, from a shell.
 `python -m msa_demo analyze [PATH] [--transcript TEXT] [--model NAME] [--json]`: score + explanation
 (the same JSON as the app's `/analyze` endpoint; PATH may be left out when --transcript is given).
+`python -m msa_demo perturb PATH --kind KIND [--severities 30,10,0] [--model NAME] [--json]`: degrade
+the media (or the transcript) at each severity, re-extract and score (the JSON of `/perturb`).
 `python -m msa_demo assets [--whisper-model NAME]`: fetch and hash-check every model file into the
 cache (Whisper, MiniLM, the face model), saying where each came from; exits 1 if one is missing.
 
@@ -35,6 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     analyze.add_argument("--json", action="store_true", help="print one JSON object")
     analyze.add_argument("--whisper-model", default=None, help="Whisper size (base, small…) or CTranslate2 model folder")
     analyze.add_argument("--max-seconds", type=float, default=None, help="analyse at most this much (default 60)")
+    perturb = commands.add_parser("perturb", help="degrade the media over severities and score each")
+    add = perturb.add_argument
+    add("path", nargs="?", default=None, help="video, audio or image file (optional for asr_errors)")
+    add("--kind", required=True, help="one of: " + ", ".join(_kinds()))
+    add("--severities", default="", help="comma-separated, in the kind's unit (default: its own)")
+    add("--transcript", default=None, help="use this text instead of Whisper")
+    add("--model", default=None, help="default: the shipped checkpoint with the lowest validation loss")
+    add("--seed", type=int, default=0, help="the noise, the room and the word errors (default 0)")
+    add("--checkpoints", default=None, help="folder of <model>.safetensors (default: checkpoints/)")
+    add("--json", action="store_true", help="print one JSON object")
+    add("--whisper-model", default=None, help="Whisper size (base, small…) or CTranslate2 model folder")
+    add("--max-seconds", type=float, default=None, help="analyse at most this much (default 60)")
     assets = commands.add_parser("assets", help="fetch and check every model file the app needs")
     assets.add_argument("--whisper-model", default=None, help="Whisper size or CTranslate2 folder (default base)")
     args = parser.parse_args(argv)
@@ -44,7 +58,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.path is None and not (args.transcript or "").strip():
             parser.error("analyze needs a PATH, a --transcript, or both")
         return _analyze(args)
+    if args.command == "perturb":
+        if args.path is None and not (args.transcript or "").strip():
+            parser.error("perturb needs a PATH, a --transcript, or both")
+        return _perturb(args)
     return _features(args)
+
+
+def _kinds() -> list[str]:
+    from .perturb.kinds import KINDS
+
+    return list(KINDS)
 
 
 def _assets(args) -> int:
@@ -70,18 +94,26 @@ def _pipeline(args):
     return FeaturePipeline(**options)
 
 
-def _analyze(args) -> int:
+def _zoo_and_model(args):
+    """(zoo, model name), or (None, None) after saying the model is unknown."""
     from pathlib import Path
 
     from .models import list_models
-    from .session import analyze_input
     from .zoo import ModelZoo
 
-    root = args.checkpoints or Path(__file__).resolve().parents[1] / "checkpoints"
-    zoo = ModelZoo(root)
+    zoo = ModelZoo(args.checkpoints or Path(__file__).resolve().parents[1] / "checkpoints")
     model = args.model or zoo.default_name()
     if model not in list_models():
         print(f"error: unknown model '{model}' (known: {', '.join(list_models())})", file=sys.stderr)
+        return None, None
+    return zoo, model
+
+
+def _analyze(args) -> int:
+    from .session import analyze_input
+
+    zoo, model = _zoo_and_model(args)
+    if zoo is None:
         return 2
     try:
         result = analyze_input(_pipeline(args), zoo, args.path, args.transcript, model)
@@ -90,6 +122,33 @@ def _analyze(args) -> int:
         return 2
     print(json.dumps(result) if args.json else _human_analysis(result))
     return 0
+
+
+def _perturb(args) -> int:
+    from .perturb.sweep import perturb_input
+
+    zoo, model = _zoo_and_model(args)
+    if zoo is None:
+        return 2
+    try:
+        result = perturb_input(_pipeline(args), zoo, args.path, args.transcript, model, args.kind,
+                               args.severities, seed=args.seed)
+    except MediaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result) if args.json else _human_perturbation(result))
+    return 0
+
+
+def _human_perturbation(r: dict) -> str:
+    clean = r["clean"]
+    lines = [f"{r['model']} under {r['label']} ({r['unit']}; {r['worse']} is worse); "
+             f"clean score {clean['score']:+.3f}"]
+    for p in r["points"]:
+        parts = ", ".join(f"{m} {v:+.3f}" for m, v in p["contributions"].items())
+        words = f"  “{p['transcript']}”" if r["modality"] != "visual" else ""
+        lines.append(f"{p['severity']:>8g}: score {p['score']:+.3f} ({parts}){words}")
+    return "\n".join(lines)
 
 
 def _human_analysis(r: dict) -> str:

@@ -29,3 +29,7 @@ class AssetUnavailable(Exception):
 
     Never fatal: the pipeline turns it into "modality off" plus a notice.
     """
+
+
+class PerturbationError(MediaError):
+    """A perturbation that cannot apply: a face perturbation on audio, a severity out of range."""

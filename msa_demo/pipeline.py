@@ -79,9 +79,10 @@ class FeaturePipeline:
     # --- the path -----------------------------------------------------------------------------
     def extract(self, path: str | None = None, transcript: str | None = None,
                 progress: Progress | None = None, image_bytes: bytes | None = None,
-                audio_samples: np.ndarray | None = None) -> FeatureBundle:
+                audio_samples: np.ndarray | None = None, clip: MediaClip | None = None) -> FeatureBundle:
         """Features for a media file and/or a transcript. Raises MediaError for unusable input.
-        `audio_samples`: 16 kHz audio given as an array instead of a file (training's augmented voices)."""
+        `audio_samples`: 16 kHz audio given as an array instead of a file (training's augmented voices).
+        `clip`: media already decoded (and perturbed: msa_demo/perturb/sweep.py) instead of a file."""
         report = progress or (lambda fraction, desc: None)
         timings: dict[str, float] = {}
         notices: list[str] = []
@@ -103,7 +104,7 @@ class FeaturePipeline:
             """Decode (unless done), then read the face here and the voice's prosody as a job of its own."""
             if clip is None:
                 with _timed(timings, "decode"):
-                    clip = self._decode(path, image_bytes, audio_samples)
+                    clip = self._decode(path, image_bytes, audio_samples, given)
             heard = _SIDE.submit(voice, clip) if clip is not None else None
             return clip, face(clip), heard
 
@@ -113,13 +114,14 @@ class FeaturePipeline:
         # the frames are still being decoded. Results and notices are those of one step after the
         # other (`parallel=False`).
         report(0.0, "decoding")
+        given = clip
         early_audio = self._audio_first(path, transcript)
         if early_audio is not None:
             clip, audio, has_video = None, early_audio, True
             reading = _SIDE.submit(decode_and_read)
         else:
             with _timed(timings, "decode"):
-                clip = self._decode(path, image_bytes, audio_samples)
+                clip = self._decode(path, image_bytes, audio_samples, given)
             audio, has_video = (clip.audio, clip.has_video) if clip else (None, False)
             reading = _SIDE.submit(decode_and_read, clip) if self.parallel and clip is not None else None
         report(0.1, "loading models")
@@ -181,8 +183,15 @@ class FeaturePipeline:
             return None
         return load_audio_track(path, max_seconds=self.max_seconds, max_mb=self.max_mb)
 
+    def decode(self, path: str) -> MediaClip:
+        """A media file decoded as `extract` decodes it (frames at the pipeline's rate, 16 kHz audio)."""
+        return load_media(path, fps=self.fps, max_seconds=self.max_seconds, max_mb=self.max_mb)
+
     def _decode(self, path: str | None, image_bytes: bytes | None,
-                audio_samples: np.ndarray | None = None) -> MediaClip | None:
+                audio_samples: np.ndarray | None = None,
+                clip: MediaClip | None = None) -> MediaClip | None:
+        if clip is not None:
+            return clip
         if image_bytes is not None:
             return load_image(image_bytes)
         if audio_samples is not None:

@@ -37,6 +37,12 @@ class Extracted:
     source: str = "live"  # "live" or "mosi/test/<id>" for a corpus sample
     language: str | None = None  # what Whisper detected; None for typed text
     timings: dict[str, float] = field(default_factory=dict)  # extraction stage -> seconds (live input)
+    duration: float = 0.0  # seconds of media (0 for typed text alone)
+
+    @property
+    def typed(self) -> bool:
+        """The transcript was typed or edited (Whisper's have a language and, when spoken, word times)."""
+        return bool(self.transcript) and self.language is None and not self.words
 
 
 def extract_input(pipeline: FeaturePipeline, path: str | None, transcript: str | None = None,
@@ -55,6 +61,7 @@ def extract_input(pipeline: FeaturePipeline, path: str | None, transcript: str |
         media_path=path,
         language=getattr(spoken, "language", None),
         timings=dict(bundle.timings),
+        duration=float(bundle.duration),
     )
 
 

@@ -63,3 +63,15 @@ def test_analyze_reports_user_errors(client, generated):
         client.predict(handle_file(str(generated["text_as_mp4"])), "", "midg", api_name="/analyze")
     with pytest.raises(Exception, match="unknown model"):
         client.predict(None, "hello", "gpt", api_name="/analyze")
+
+
+def test_perturb_endpoint_on_typed_text(client):
+    """`/perturb` answers with the sweep JSON; an unknown kind comes back as a message."""
+    result = client.predict(None, "i loved this film, it was wonderful", "late_fusion", "asr_errors", "0, 0.5",
+                            api_name="/perturb")
+    assert result["kind"] == "asr_errors" and [p["severity"] for p in result["points"]] == [0.0, 0.5]
+    for p in result["points"]:
+        assert p["baseline"] + sum(p["contributions"].values()) == pytest.approx(p["score"], abs=1e-9)
+    assert result["points"][0]["score"] == pytest.approx(result["clean"]["score"], abs=1e-9)
+    with pytest.raises(Exception, match="unknown perturbation"):
+        client.predict(None, "hello", "midg", "hail", "", api_name="/perturb")

@@ -12,7 +12,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-SAMPLE_RATE = 16_000
+# the DSP is shared with the app's perturbation sweeps (one implementation, outputs unchanged)
+from msa_demo.perturb.dsp import SAMPLE_RATE, coloured_noise, decaying_noise, mix_at_snr, wet_mix
+
+__all__ = ["SAMPLE_RATE", "add_noise", "augment", "coloured_noise", "microphone", "narrow_band", "reverb"]
 
 
 def augment(audio: np.ndarray, seed: int) -> np.ndarray:
@@ -35,15 +38,9 @@ def augment(audio: np.ndarray, seed: int) -> np.ndarray:
 
 def reverb(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A small room: an exponentially decaying noise impulse response (RT60 0.15-0.7 s), mixed wet."""
-    rt60 = rng.uniform(0.15, 0.7)
-    n = int(rt60 * SAMPLE_RATE)
-    t = np.arange(n) / SAMPLE_RATE
-    response = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
+    response = decaying_noise(rng.uniform(0.15, 0.7), rng)
     response[0] = 1.0 / rng.uniform(0.3, 1.0)  # the direct sound, stronger nearer the microphone
-    wet = signal.fftconvolve(y, response)[: len(y)]
-    wet *= np.sqrt((y**2).sum() / max((wet**2).sum(), 1e-12))
-    mix = rng.uniform(0.3, 0.9)
-    return (1 - mix) * y + mix * wet
+    return wet_mix(y, response, rng.uniform(0.3, 0.9))
 
 
 def microphone(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -59,19 +56,7 @@ def microphone(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def add_noise(y: np.ndarray, rng: np.random.Generator, snr_db: float) -> np.ndarray:
     """White, pink or brown noise (fan, hum of a room, traffic) at `snr_db` below the speech."""
     colour = rng.choice(["white", "pink", "brown"])
-    noise = coloured_noise(len(y), colour, rng)
-    speech_power = max((y**2).mean(), 1e-12)
-    noise *= np.sqrt(speech_power / 10 ** (snr_db / 10) / max((noise**2).mean(), 1e-12))
-    return y + noise
-
-
-def coloured_noise(n: int, colour: str, rng: np.random.Generator) -> np.ndarray:
-    """Noise with a 1/f^0 (white), 1/f (pink) or 1/f^2 (brown) power spectrum."""
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    f = np.fft.rfftfreq(n)
-    f[0] = f[1] if n > 1 else 1.0
-    exponent = {"white": 0.0, "pink": 0.5, "brown": 1.0}[colour]
-    return np.fft.irfft(spectrum / f**exponent, n)
+    return mix_at_snr(y, coloured_noise(len(y), colour, rng), snr_db)
 
 
 def narrow_band(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -55,7 +55,7 @@ def build_demo(ctx: AppContext | None = None) -> gr.Blocks:
             with gr.Tab("Live", id="live"):
                 live = build_live_tab(ctx)
             with gr.Tab("Compare", id="compare") as compare_tab:
-                compare_outputs, compare_refresh = build_compare_tab(ctx, live.state)
+                compare_outputs, compare_refresh = build_compare_tab(ctx, live.state, live.perturb.perturbed)
             with gr.Tab("Error analysis", id="errors"):
                 mount_error_tab(ctx, live, tabs)
             with gr.Tab("Models", id="models") as models_tab:

@@ -2,7 +2,9 @@
 
 - `/analyze` (media file or None, transcript or "", model name) -> the analysis JSON
   (`msa_demo.session.analyze_input`, the same as `python -m msa_demo analyze --json`);
-- `/features` (video, audio, transcript) -> (feature summary, notices), kept from the first page.
+- `/features` (video, audio, transcript) -> (feature summary, notices), kept from the first page;
+- `/perturb` (media file or None, transcript, model, kind, severities "30, 10, 0" or "") -> the
+  perturbation sweep JSON (`msa_demo.perturb.sweep.perturb_input`, as `python -m msa_demo perturb --json`).
 
 User errors come back as a gradio error with the message (gradio_client raises it), never a traceback;
 nor do they print one in the server's log (`_refuse`): a traceback there means a bug (logged once,
@@ -28,6 +30,7 @@ import logging
 import gradio as gr
 
 from ..errors import MediaError
+from ..perturb.sweep import perturb_input
 from ..session import analyze_input
 from . import texts
 from .context import EXTRACT_CONCURRENCY, AppContext
@@ -44,20 +47,33 @@ def build_api(ctx: AppContext) -> None:
         video, audio = gr.File(type="filepath"), gr.File(type="filepath")
         summary, notices = gr.JSON(), gr.Markdown()
         analyze_button, features_button = gr.Button(), gr.Button()
+        kind, severities, sweep, perturb_button = gr.Textbox(), gr.Textbox(), gr.JSON(), gr.Button()
 
-    def analyze(path, text, name):
+    def checked(path, text, name) -> str:
         name = (name or "").strip() or ctx.zoo.default_name()
         if name not in ctx.zoo.names():
             raise _refuse(f"unknown model '{name}'; choose one of {', '.join(ctx.zoo.names())}")
         if not path and not (text or "").strip():
             raise _refuse("give a media file, a transcript, or both")
+        return name
+
+    def answer(endpoint: str, work):
         try:
-            return analyze_input(ctx.pipeline, ctx.zoo, path, text, name)
+            return work()
         except MediaError as exc:
             raise _refuse(f"Cannot use this input: {exc}") from None
         except Exception:
-            log.exception("/analyze failed")
+            log.exception("%s failed", endpoint)
             raise _refuse(texts.GENERIC_ERROR) from None
+
+    def analyze(path, text, name):
+        name = checked(path, text, name)
+        return answer("/analyze", lambda: analyze_input(ctx.pipeline, ctx.zoo, path, text, name))
+
+    def perturb(path, text, name, kind_name, values, progress=gr.Progress()):
+        name = checked(path, text, name)
+        return answer("/perturb", lambda: perturb_input(ctx.pipeline, ctx.zoo, path, text, name, kind_name,
+                                                        values, progress=lambda f, d: progress(f, desc=d)))
 
     def features(video_path, audio_path, text, progress=gr.Progress()):
         path = video_path or audio_path
@@ -75,6 +91,8 @@ def build_api(ctx: AppContext) -> None:
         return summary, "\n".join(f"- {n}" for n in summary["notices"]) or "- all three modalities read"
 
     analyze_button.click(analyze, [media, transcript, model], result, api_name="analyze",
+                         concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY)
+    perturb_button.click(perturb, [media, transcript, model, kind, severities], sweep, api_name="perturb",
                          concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY)
     features_button.click(features, [video, audio, transcript], [summary, notices], api_name="features",
                           concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY)

@@ -8,8 +8,10 @@ import gradio as gr
 import pandas as pd
 
 from ..features.spec import MODALITIES
-from ..figures import compare_contributions_figure, compare_routing_figure
+from ..figures import compare_contributions_figure, compare_perturbation_figure, compare_routing_figure
 from ..figures.compare import contribution_cell
+from ..perturb.kinds import get_kind
+from ..perturb.sweep import sweep_result
 from ..session import explain
 from . import texts
 from .context import AppContext
@@ -31,7 +33,21 @@ def compare_table(results: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def build_compare_tab(ctx: AppContext, state: gr.State):
+def compare_perturbation(ctx: AppContext, extracted, perturbed: dict | None) -> tuple[str, object]:
+    """Every model on the degraded inputs of the Live tab's last perturbation (nothing re-extracted)."""
+    from .perturb_panel import input_key
+
+    if not perturbed:
+        return texts.PERTURB_COMPARE_EMPTY, None
+    if perturbed["key"] != input_key(extracted):
+        return texts.PERTURB_STALE, None
+    kind = get_kind(perturbed["kind"])
+    results = {name: sweep_result(kind, perturbed["values"], perturbed["inputs"], ctx.zoo, name,
+                                  perturbed["clean"]) for name in ctx.zoo.names()}
+    return f"Every model on the same degraded inputs ({kind.label}).", compare_perturbation_figure(results)
+
+
+def build_compare_tab(ctx: AppContext, state: gr.State, perturbed: gr.State | None = None):
     """Returns (components to refresh, refresh function) so the caller can hook tab selection."""
     gr.Markdown(texts.COMPARE, elem_classes=["msa-caption"])
     note = gr.Markdown(texts.COMPARE_EMPTY, elem_id="compare-note")
@@ -59,4 +75,20 @@ def build_compare_tab(ctx: AppContext, state: gr.State):
 
     outputs = [note, table, contributions, routing]
     button.click(refresh, [state], outputs)
+    if perturbed is not None:
+        gr.Markdown("### Every model on one perturbation")
+        with gr.Row():
+            perturb_button = gr.Button("Compare on the last perturbation", size="sm", scale=0,
+                                       elem_id="compare-perturb")
+        perturb_note = gr.Markdown(texts.PERTURB_COMPARE_EMPTY, elem_id="compare-perturb-note")
+        perturb_plot = gr.Plot(label="Score per model against severity", elem_id="compare-perturbation")
+
+        def on_perturb(extracted, kept):
+            try:
+                return compare_perturbation(ctx, extracted, kept)
+            except Exception:
+                log.exception("perturbation comparison failed")
+                return texts.GENERIC_ERROR, None
+
+        perturb_button.click(on_perturb, [state, perturbed], [perturb_note, perturb_plot])
     return outputs, refresh

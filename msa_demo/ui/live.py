@@ -17,6 +17,7 @@ from ..features.spec import MODALITIES
 from ..session import Extracted, explain, extract_input, with_transcript
 from . import texts
 from .context import EXTRACT_CONCURRENCY, AppContext
+from .perturb_panel import PerturbPanel, build_perturbation_panel
 from .render import KEYFRAME_LABEL, live_panels, message_html, robustness_markdown
 from ..figures import subsets_figure
 
@@ -35,6 +36,7 @@ class LiveTab:
     panels: list  # LIVE_PANELS order: score, notices, contributions, table, routing, routing caption,
     #               robustness text, subsets, timeline, keyframe
     show: Callable  # (extracted, model, modalities, rate) -> panel values
+    perturb: PerturbPanel | None = None
 
 
 def analysis_panels(ctx: AppContext, extracted: Extracted, name: str, mods, r) -> list:
@@ -93,6 +95,9 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
         with gr.Column(scale=2):
             keyframe = gr.Image(label=KEYFRAME_LABEL, interactive=False, height=320,
                                 elem_id="keyframe")
+    with gr.Row(equal_height=False):
+        with gr.Column():
+            perturb = build_perturbation_panel(ctx, state, model)
     panels = [score, notices, contributions, table, routing, routing_caption, robust, subsets, timeline,
               keyframe]
 
@@ -162,4 +167,4 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
     for source in (video, audio):
         for event in (source.upload, source.stop_recording, source.clear):
             event(lambda: "", None, transcript, show_progress="hidden")
-    return LiveTab(state, video, audio, transcript, model, modalities, rate, panels, show)
+    return LiveTab(state, video, audio, transcript, model, modalities, rate, panels, show, perturb)

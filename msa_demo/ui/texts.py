@@ -28,3 +28,14 @@ COMPARE = ("All six models on the input last analysed in the **Live** tab (or op
            "analysis**), compared when this tab opens.")
 COMPARE_EMPTY = "Analyse something in the **Live** tab first; the comparison uses its features."
 UNTRAINED = "untrained (random weights): its scores mean nothing"
+PERTURB = (
+    "**Degrade the media itself** and watch the score: noise, reverb, a narrow band or clipping on the "
+    "voice; blur, a covered upper or lower face, low light or dropped frames on the picture; ASR-like "
+    "word errors on the transcript. The degraded media is read again (a noisy voice is transcribed "
+    "again by Whisper unless you typed the words); the other modalities keep their clean features. "
+    "Severities are in the kind's own unit; leave the box empty for the defaults."
+)
+PERTURB_EMPTY = "Analyse an input first; the perturbation degrades its media."
+PERTURB_COMPARE_EMPTY = ("Run a perturbation in the **Live** tab; every model is then scored on the same "
+                         "degraded inputs.")
+PERTURB_STALE = "The last perturbation was run on another input: run it again in the **Live** tab."
