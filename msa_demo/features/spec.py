@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..assets import FACE_MODEL_SHA256, TEXT_MODEL_SHA256
+from ..assets import FACE_MODEL_SHA256, TEXT_ADAPTER_SHA256, TEXT_MODEL_SHA256
 from ..whisper_weights import BASE_FILES, BASE_REVISION
 
 MODALITIES = ("text", "audio", "visual")
@@ -52,6 +52,9 @@ FEATURE_SPEC = {
     "text": {
         "encoder": "sentence-transformers/all-MiniLM-L6-v2",
         "weights_sha256": TEXT_MODEL_SHA256,
+        "adapter": {"method": "LoRA rank 8, alpha 16, on every linear layer of the 6 blocks, merged into the "
+                              "weights (msa_demo/features/text_adapter.py)",
+                    "sha256": TEXT_ADAPTER_SHA256},
         "states": "last hidden layer, per token incl. [CLS]/[SEP]",
         "lowercase": True,
         "max_tokens": TEXT_MAX_TOKENS,
@@ -83,6 +86,13 @@ FEATURE_SPEC = {
         "no_face": "frame masked, values zero",
     },
 }
+
+
+def without_text_adapter(spec: dict = FEATURE_SPEC) -> dict:
+    """The spec with the plain (not fine-tuned) text encoder: what a cache made before the adapter
+    holds, and what `training.reembed_text` turns into the current spec by re-embedding the text."""
+    text = {k: v for k, v in spec["text"].items() if k != "adapter"}
+    return {**spec, "text": text}
 
 
 def spec_id(spec: dict = FEATURE_SPEC) -> str:

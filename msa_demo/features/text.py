@@ -1,4 +1,5 @@
-"""Text features: all-MiniLM-L6-v2 token states (384-d, lower-cased, <= 64 tokens).
+"""Text features: all-MiniLM-L6-v2 token states (384-d, lower-cased, <= 64 tokens), with the
+sentiment adapter (text_adapter.py) merged into its weights.
 
 Token times come from Whisper's word times (each token inherits the time of the word it falls in);
 typed text has no times (NaN). The weights are hash-checked on load (see assets.py).
@@ -10,13 +11,16 @@ import threading
 
 import numpy as np
 
-from ..assets import resolve_text_model
+from ..assets import TEXT_ADAPTER_SHA256, resolve_text_model
 from .spec import TEXT_DIM, TEXT_MAX_TOKENS
+from .text_adapter import ADAPTER_PATH, merge_adapter
 from .types import ModalityFeatures
 
 
 class TextFeaturizer:
-    def __init__(self, model_dir: str | None = None, device: str | None = None):
+    def __init__(self, model_dir: str | None = None, device: str | None = None,
+                 adapter: str | None = str(ADAPTER_PATH)):
+        """`adapter=None` gives the plain encoder (for comparisons; its features are not the spec's)."""
         import torch
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
@@ -26,7 +30,10 @@ class TextFeaturizer:
         folder = model_dir or str(resolve_text_model())
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModel.from_pretrained(folder).to(self.device).eval()
+        model = AutoModel.from_pretrained(folder)
+        if adapter is not None:
+            merge_adapter(model, adapter, expected_sha256=TEXT_ADAPTER_SHA256)
+        self.model = model.to(self.device).eval()
         self._lock = threading.Lock()
 
     def encode(self, text: str, words: list | None = None) -> ModalityFeatures:
