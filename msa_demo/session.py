@@ -3,7 +3,8 @@
 The UI keeps an `Extracted` per visitor, so switching model, editing the transcript, toggling
 modalities or moving the missing-rate slider never decodes or re-reads the media again: only an
 edited transcript is re-embedded (milliseconds), and only the text modality changes.
-The `/analyze` endpoint and `python -m msa_demo analyze` call `analyze_input`, the same path.
+The `/analyze` endpoint and `python -m msa_demo analyze` call `analyze_input`, the same path
+(`explain_in_detail`: the explanation, sentiment over time and word attributions).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from .analysis import analyze_features
 from .asr import Transcript
 from .features.spec import MODALITIES, TEXT_DIM
 from .features.types import ModalityFeatures
+from .over_time import over_time
 from .pipeline import FeaturePipeline
+from .word_attribution import word_attributions
 from .zoo import ModelZoo
 
 Progress = Callable[[float, str], None]
@@ -102,10 +105,31 @@ def explain(extracted: Extracted, zoo: ModelZoo, model_name: str, *, present=Non
     return result
 
 
+def explain_in_detail(pipeline: FeaturePipeline, extracted: Extracted, zoo: ModelZoo,
+                      model_name: str) -> dict:
+    """`explain` plus "over_time" (windows of the clip, each scored and explained) and
+    "word_attributions" (leave-one-word-out on the text): what the Live tab and `/analyze` show."""
+    result = explain(extracted, zoo, model_name)
+    model = zoo.get(model_name)
+    result["over_time"] = over_time(extracted.features, model, extracted.duration)
+    result["word_attributions"] = word_attributions(
+        extracted.features, model, extracted.transcript, _word_encoder(pipeline, extracted), extracted.words)
+    return result
+
+
+def _word_encoder(pipeline: FeaturePipeline, extracted: Extracted):
+    """The text encoder for leave-one-word-out, or None when the words shown are not the words the text
+    model read (Whisper's English translation of other speech) or there is no encoder."""
+    if extracted.language not in (None, "en"):
+        return None
+    featurizer = pipeline.text_featurizer()
+    return featurizer.encode_batch if featurizer is not None else None
+
+
 def analyze_input(pipeline: FeaturePipeline, zoo: ModelZoo, path: str | None, transcript: str | None,
                   model_name: str, progress: Progress | None = None) -> dict:
     """media file and/or transcript -> the analysis JSON (the `/analyze` endpoint and the CLI)."""
-    return explain(extract_input(pipeline, path, transcript, progress), zoo, model_name)
+    return explain_in_detail(pipeline, extract_input(pipeline, path, transcript, progress), zoo, model_name)
 
 
 def _about_text(notice: str) -> bool:

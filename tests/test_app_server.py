@@ -34,6 +34,9 @@ def test_analyze_a_clip_with_whisper(client):
     _shapley_sum_holds(result)
     assert result["model"] == "midg" and result["transcript"] == "Now the title of the movie basically says it all."
     assert result["language"] == "en" and all(result["available"].values())
+    assert len(result["over_time"]) >= 1 and result["over_time"][0]["start"] == 0.0
+    assert [w["word"] for w in result["word_attributions"]] == result["transcript"].split()
+    assert all(w["start"] is not None and w["value"] is not None for w in result["word_attributions"])
     assert not [n for n in result["notices"] if "ASR" in n or "Whisper" in n]
 
 
@@ -42,6 +45,10 @@ def test_analyze_text_only(client):
     _shapley_sum_holds(result)
     assert result["contributions"]["audio"] == 0.0 and result["contributions"]["visual"] == 0.0
     assert result["transcript"] == "what a lovely film"
+    assert result["over_time"] == []  # typed text alone has no duration
+    words = result["word_attributions"]
+    assert [w["word"] for w in words] == ["what", "a", "lovely", "film"]
+    assert all(w["start"] is None and w["end"] is None and isinstance(w["value"], float) for w in words)
     assert result["notices"] == []  # nothing off: typed text, a trained model
 
 

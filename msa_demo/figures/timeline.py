@@ -28,7 +28,7 @@ def timeline_figure(features: Mapping[str, ModalityFeatures], words: Sequence = 
                         row_heights=[0.12, 0.44, 0.22, 0.22],
                         subplot_titles=["words", f"top {top} facial blendshapes", "pitch (Hz)", "energy (dB)"])
     fig.update_annotations(font_size=12, x=0.0, xanchor="left")  # the subplot titles, left-aligned
-    _words(fig, words)
+    add_words(fig, words)
     if has_face:
         _blendshapes(fig, visual, top)
     else:
@@ -85,15 +85,16 @@ def _row_message(fig: go.Figure, row: int, text: str) -> None:
     fig.update_yaxes(showticklabels=False, row=row, col=1)
 
 
-def _words(fig: go.Figure, words: Sequence) -> None:
+def add_words(fig: go.Figure, words: Sequence, row: int = 1) -> None:
+    """The words at the times they were said, in row `row` (also the over-time figure's top row)."""
     timed = [w for w in words if np.isfinite(getattr(w, "start", np.nan))]
     if not timed:
-        _row_message(fig, 1, "no word times (typed or edited transcript)")
+        _row_message(fig, row, "no word times (typed or edited transcript)")
         return
     mids = [(w.start + w.end) / 2 for w in timed]
     levels = [i % 2 for i in range(len(timed))]  # alternate rows so neighbours do not overlap
     fig.add_trace(go.Scatter(x=mids, y=levels, mode="text", text=[w.text.strip() for w in timed],
                              textfont={"size": 11, "color": MODALITY_COLOURS["text"]}, showlegend=False,
                              hovertext=[f"{w.text.strip()} {w.start:.2f}–{w.end:.2f}s" for w in timed],
-                             hoverinfo="text"), 1, 1)
-    fig.update_yaxes(range=[-0.6, 1.6], row=1, col=1)
+                             hoverinfo="text"), row, 1)
+    fig.update_yaxes(range=[-0.6, 1.6], row=row, col=1)

@@ -14,7 +14,7 @@ import gradio as gr
 
 from ..errors import MediaError
 from ..features.spec import MODALITIES
-from ..session import Extracted, explain, extract_input, with_transcript
+from ..session import Extracted, explain, explain_in_detail, extract_input, with_transcript
 from . import texts
 from .context import EXTRACT_CONCURRENCY, AppContext
 from .perturb_panel import PerturbPanel, build_perturbation_panel
@@ -34,7 +34,7 @@ class LiveTab:
     modalities: gr.CheckboxGroup
     rate: gr.Slider
     panels: list  # LIVE_PANELS order: score, notices, contributions, table, routing, routing caption,
-    #               robustness text, subsets, timeline, keyframe
+    #               robustness text, subsets, timeline, keyframe, over time, word attributions
     show: Callable  # (extracted, model, modalities, rate) -> panel values
     perturb: PerturbPanel | None = None
 
@@ -42,7 +42,7 @@ class LiveTab:
 def analysis_panels(ctx: AppContext, extracted: Extracted, name: str, mods, r) -> list:
     """Every Live panel for a cached input: the full explanation, the robustness condition, figures.
     (What "Analyse" does after extraction; `python -m bench.latency` times this function.)"""
-    result = explain(extracted, ctx.zoo, name)
+    result = explain_in_detail(ctx.pipeline, extracted, ctx.zoo, name)
     condition = explain(extracted, ctx.zoo, name, present=list(mods or []), rate=float(r or 0.0))
     return live_panels(extracted, result, condition)
 
@@ -96,10 +96,17 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
             keyframe = gr.Image(label=KEYFRAME_LABEL, interactive=False, height=320,
                                 elem_id="keyframe")
     with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            over_time = gr.Plot(label="Sentiment over time", elem_id="over-time")
+            gr.Markdown(texts.OVER_TIME, elem_classes=["msa-caption"])
+        with gr.Column(scale=2):
+            gr.Markdown("### Words")
+            words = gr.HTML(elem_id="word-attributions")
+    with gr.Row(equal_height=False):
         with gr.Column():
             perturb = build_perturbation_panel(ctx, state, model)
     panels = [score, notices, contributions, table, routing, routing_caption, robust, subsets, timeline,
-              keyframe]
+              keyframe, over_time, words]
 
     def show(extracted: Extracted, name: str, mods, r) -> list:
         return analysis_panels(ctx, extracted, name, mods, r)

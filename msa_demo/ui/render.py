@@ -8,8 +8,8 @@ import html
 import gradio as gr
 
 from ..features.spec import MODALITIES
-from ..figures import (contributions_figure, keyframe_image, routing_figure, subsets_figure,
-                       timeline_figure)
+from ..figures import (contributions_figure, keyframe_image, over_time_figure, routing_figure,
+                       subsets_figure, timeline_figure)
 from ..figures.style import NEGATIVE, NEUTRAL, POSITIVE
 from ..session import Extracted
 from . import texts
@@ -103,7 +103,30 @@ def live_panels(extracted: Extracted, result: dict, condition_result: dict) -> l
         subsets_figure(result, condition_result),
         timeline_figure(extracted.features, extracted.words),
         keyframe_panel(extracted, result),
+        over_time_figure(result.get("over_time", []), extracted.words),
+        word_attribution_html(result.get("word_attributions", [])),
     ]
+
+
+def word_attribution_html(entries: list[dict]) -> str:
+    """The transcript with each word shaded by how much it moves the text's part of the score (green
+    up, red down, the strongest word fully shaded); hover for the value."""
+    if not entries:
+        return f'<div class="msa-words msa-empty">{texts.NO_WORDS}</div>'
+    scale = max((abs(e["value"]) for e in entries if e["value"] is not None), default=0.0) or 1.0
+    spans = []
+    for e in entries:
+        word = html.escape(e["word"])
+        if e["value"] is None:
+            spans.append(f'<span class="msa-word" title="not measured">{word}</span>')
+            continue
+        rgb = "46,158,91" if e["value"] > 0 else "209,73,91"
+        alpha = min(abs(e["value"]) / scale, 1.0) * 0.85
+        when = f", {e['start']:.2f}–{e['end']:.2f} s" if e["start"] is not None else ""
+        spans.append(f'<span class="msa-word" style="background:rgba({rgb},{alpha:.2f})" '
+                     f'title="{e["value"]:+.3f}{when}">{word}</span>')
+    return (f'<div class="msa-words">{" ".join(spans)}</div>'
+            f'<div class="msa-caption">{texts.WORDS}</div>')
 
 
 KEYFRAME_LABEL = "Keyframe with face landmarks"

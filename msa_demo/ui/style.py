@@ -13,4 +13,6 @@ CSS = """
 .msa-error { background: #ffebe9; color: #82071e; border: 1px solid #ff818266; }
 .msa-caption { color: var(--body-text-color-subdued); font-size: 0.9em; }
 #status { font-size: 0.92em; }
+.msa-words { font-size: 1.15em; line-height: 2.1; padding: 6px 2px; }
+.msa-word { padding: 2px 4px; border-radius: 4px; }
 """

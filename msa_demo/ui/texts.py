@@ -39,3 +39,14 @@ PERTURB_EMPTY = "Analyse an input first; the perturbation degrades its media."
 PERTURB_COMPARE_EMPTY = ("Run a perturbation in the **Live** tab; every model is then scored on the same "
                          "degraded inputs.")
 PERTURB_STALE = "The last perturbation was run on another input: run it again in the **Live** tab."
+NO_WORDS = "No transcript: no words to weigh."
+WORDS = (
+    "**Word attribution** (leave-one-word-out): how much each word moves the text's contribution, "
+    "measured by re-reading the transcript without it. Green pushes the score up, red down; hover for "
+    "the value. The strongest word is fully shaded."
+)
+OVER_TIME = (
+    "The clip in 3 s windows (hop 1 s), each scored and explained alone from the cached features: "
+    "when the sentiment turns, and which modality turns it. Typed text has no times, so it is in "
+    "every window."
+)
