@@ -88,7 +88,7 @@ def test_reembedding_a_cache_equals_encoding_its_texts_with_the_adapter(tmp_path
         FeatureCache(folder, spec_id=FEATURE_SPEC_ID)
 
     result = reembed(folder, adapted)
-    assert result["shards_rewritten"] == 1 and result["texts"] == 3  # the empty text stays off
+    assert result["shards_rewritten"] == 1 and result["items"] == 3  # the empty text stays off
     cache = FeatureCache(folder, spec_id=FEATURE_SPEC_ID)
     fresh = adapted.encode_batch(texts)
     for i, item in enumerate(cache.iter()):

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from msa_demo.corpora.cache import CacheError, read_meta, write_index
-from msa_demo.features.spec import FEATURE_SPEC, FEATURE_SPEC_ID, spec_id, without_text_adapter
+from msa_demo.corpora.cache import CacheError
+from msa_demo.features.spec import FEATURE_SPEC, spec_id, without_text_adapter
+
+from .cache_rewrite import rewrite_cache
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,43 +39,9 @@ def main(argv: list[str] | None = None) -> int:
 def reembed(folder: Path, featurizer, batch: int = 64, from_spec_id: str | None = None) -> dict:
     """Rewrite one cache's text states with `featurizer`; returns counts. `from_spec_id` (default: the
     current spec without the text adapter) is the spec the cache must hold to be re-embedded."""
-    from safetensors import safe_open
-    from safetensors.numpy import save_file
-
-    started = time.perf_counter()
-    meta = read_meta(folder)
-    if meta is None or not meta.get("complete"):
-        raise CacheError(f"{folder}: not a finished feature cache")
     source = from_spec_id or spec_id(without_text_adapter(FEATURE_SPEC))
-    if meta["feature_spec_id"] not in (source, FEATURE_SPEC_ID):
-        raise CacheError(f"{folder} holds spec {meta['feature_spec_id']}; only {source} differs from "
-                         f"{FEATURE_SPEC_ID} in the text encoder alone: re-extract it instead")
-    shards = sorted((folder / "shards").glob("shard-*.safetensors"))
-    done = texts = 0
-    for path in shards:
-        with safe_open(str(path), "np") as fh:
-            header = dict(fh.metadata())
-            if header.get("spec_id") == FEATURE_SPEC_ID:
-                continue
-            if header.get("spec_id") != source:
-                raise CacheError(f"{path} holds spec {header.get('spec_id')}, not {source}")
-            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
-        rows = json.loads(header["rows"])
-        texts += _replace_text_states(tensors, rows, featurizer, batch)
-        header["spec_id"] = FEATURE_SPEC_ID
-        tmp = path.with_name(path.name + ".tmp")
-        save_file(tensors, str(tmp), metadata=header)
-        os.replace(tmp, path)
-        done += 1
-    meta["feature_spec_id"] = FEATURE_SPEC_ID
-    meta.setdefault("extraction_runs", []).append({
-        "reembedded_text": True, "from_spec_id": source, "shards": done, "texts": texts,
-        "wall_s": round(time.perf_counter() - started, 1)})
-    with open(folder / "index.csv", newline="", encoding="utf-8") as fh:
-        import csv
-        index = list(csv.DictReader(fh))
-    write_index(folder, index, meta)
-    return {"cache": str(folder), "shards_rewritten": done, "shards": len(shards), "texts": texts}
+    return rewrite_cache(folder, source, "text encoder",
+                         lambda tensors, rows: _replace_text_states(tensors, rows, featurizer, batch))
 
 
 def _replace_text_states(tensors: dict, rows: list[dict], featurizer, batch: int) -> int:

@@ -18,6 +18,10 @@ from .config import SEEDS, TrainConfig
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from msa_demo.models import list_models
+
+    if args.model not in list_models():  # before minutes of loading caches
+        raise SystemExit(f"unknown model {args.model!r} (known: {', '.join(list_models())})")
     cfg = TrainConfig.load(args.config, max_epochs=args.max_epochs, limit_per_corpus=args.limit,
                            corpora=args.corpora.split(",") if args.corpora else None)
     result = train(args.model, cfg, seed=args.seed, cache_root=args.cache_root, out=args.out,

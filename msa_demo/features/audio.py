@@ -4,7 +4,13 @@
 The encoder states come from the ASR's own pass (`asr.EncoderWindow`: fixed 30 s windows, 50
 states a second), so reading the voice costs no second encoder pass; prosody comes from pyin and the
 RMS energy at 20 ms. Both are averaged over 5 steps (100 ms). Values are raw; models standardise
-them with statistics kept in the checkpoint. librosa's pitch tracker is numba-compiled: `warm_up()`
+them with statistics kept in the checkpoint.
+
+Only the speech is read: steps before the first and after the last step within SPEECH_SPAN_DB of
+the loudest one are masked (`speech_span_mask`). RAVDESS clips are ~45 % silence around the
+sentence, real recordings are cut at the words (or have any amount of silence): trained on the
+padded clips, every model read a voice without that silence as negative — trimming it moved RAVDESS
+neutral, calm, happy and surprised clips by −0.3 to −1.0 (README, "What still does not transfer"). librosa's pitch tracker is numba-compiled: `warm_up()`
 pays that once per process, at start, instead of on the first user's clip.
 """
 
@@ -29,6 +35,7 @@ from .spec import (
 from .types import ModalityFeatures
 
 SILENCE_DBFS = -60.0  # a clip whose loudest frame is below this holds no usable sound
+SPEECH_SPAN_DB = 35.0  # steps quieter than the loudest by more than this, before/after the speech, are off
 
 _warm = threading.Event()
 
@@ -70,11 +77,25 @@ def voice_features(steps: np.ndarray, windows: list, n_samples: int) -> tuple[Mo
         rows[len(steps):] = steps[-1]  # pyin's last frame can stop a step short of the audio
     values = _pool(np.concatenate([states, rows], axis=1))
     n = len(values)
+    mask = speech_span_mask(values)
     start = np.arange(n) * AUDIO_POOL * AUDIO_HOP / SAMPLE_RATE
     times = np.stack([start, np.minimum(start + AUDIO_POOL * AUDIO_HOP / SAMPLE_RATE, n_samples / SAMPLE_RATE)], axis=1)
     voiced_fraction = float(steps[:, PROSODY_NAMES.index("voiced")].mean()) if len(steps) else 0.0
     assert values.shape[1] == AUDIO_DIM
-    return ModalityFeatures(values, np.ones(n, bool), times), voiced_fraction
+    return ModalityFeatures(values, mask, times), voiced_fraction
+
+
+def speech_span_mask(values: np.ndarray) -> np.ndarray:
+    """[n] bool: True from the first to the last step whose energy is within SPEECH_SPAN_DB of the
+    loudest step (pauses inside the speech stay; the silence around it goes)."""
+    n = len(values)
+    if not n:
+        return np.ones(0, bool)
+    energy = values[:, AUDIO_DIM - 1]
+    loud = np.flatnonzero(energy >= energy.max() - SPEECH_SPAN_DB)
+    mask = np.zeros(n, bool)
+    mask[loud[0]: loud[-1] + 1] = True
+    return mask
 
 
 def _pool(values: np.ndarray) -> np.ndarray:

@@ -74,6 +74,8 @@ FEATURE_SPEC = {
                     "fmin": PITCH_FMIN, "fmax": PITCH_FMAX,
                     "log_f0": "interpolated through unvoiced frames"},
         "pooling": f"mean of {AUDIO_POOL} consecutive 20 ms steps ({AUDIO_FPS:g} per second)",
+        "mask": "steps before the first / after the last step whose energy_db is within 35 dB of the "
+                "loudest step are masked (the silence around the speech)",
         "features": AUDIO_FEATURE_NAMES,
         "normalisation": "none (models standardise with statistics stored in the checkpoint)",
     },
@@ -88,11 +90,15 @@ FEATURE_SPEC = {
 }
 
 
+def spec_without(modality: str, key: str, spec: dict = FEATURE_SPEC) -> dict:
+    """The spec without one entry of a modality's section: what a cache made before that entry was
+    added holds (`training.reembed_text` and `training.remask_audio` bring such caches up to date)."""
+    return {**spec, modality: {k: v for k, v in spec[modality].items() if k != key}}
+
+
 def without_text_adapter(spec: dict = FEATURE_SPEC) -> dict:
-    """The spec with the plain (not fine-tuned) text encoder: what a cache made before the adapter
-    holds, and what `training.reembed_text` turns into the current spec by re-embedding the text."""
-    text = {k: v for k, v in spec["text"].items() if k != "adapter"}
-    return {**spec, "text": text}
+    """The spec with the plain (not fine-tuned) text encoder."""
+    return spec_without("text", "adapter", spec)
 
 
 def spec_id(spec: dict = FEATURE_SPEC) -> str:
