@@ -247,3 +247,37 @@ def test_the_voice_is_the_same_heard_or_typed(pipeline, mosi_clips):
     # 10 steps a second, Whisper's 512 states then the prosody the timeline draws
     assert heard.audio.values.shape == (int(np.ceil(len(heard.encoder_windows[0].states) / 5)), FEATURE_DIMS["audio"])
     assert np.abs(heard.audio.values[:, :512]).mean() > 0.05
+
+
+def test_the_voice_reads_the_speech_not_the_silence_around_it():
+    from msa_demo.features.audio import speech_span_mask
+    from msa_demo.features.spec import AUDIO_DIM
+
+    energy = np.array([-95, -90, -30, -20, -70, -25, -22, -88, -99], np.float32)  # a pause at step 4
+    values = np.zeros((len(energy), AUDIO_DIM), np.float32)
+    values[:, -1] = energy
+    assert speech_span_mask(values).tolist() == [False, False, True, True, True, True, True, False, False]
+    assert speech_span_mask(values[:0]).shape == (0,)
+    loud_throughout = values.copy()
+    loud_throughout[:, -1] = -20.0
+    assert speech_span_mask(loud_throughout).all()
+
+
+def test_remasking_a_cache_gives_the_mask_extraction_gives(tmp_path):
+    """training.remask_audio on values made before the mask == voice_features' own mask."""
+    from msa_demo.features.audio import voice_features
+    from msa_demo.features.spec import AUDIO_DIM, WHISPER_DIM
+    from training.remask_audio import _remask
+
+    rng = np.random.default_rng(0)
+    n = 16000 * 3
+    steps = np.zeros((n // 320, 4), np.float32)
+    steps[:, 3] = -90.0
+    steps[40:110, 3] = rng.uniform(-30, -15, 70)  # speech from 0.8 s to 2.2 s
+    window = type("W", (), {"start": 0.0, "states": rng.standard_normal((n // 320, WHISPER_DIM)).astype(np.float32)})
+    live, _ = voice_features(steps, [window], n)
+    assert 0 < live.mask.sum() < len(live.mask) and live.values.shape[1] == AUDIO_DIM
+    tensors = {"audio.offsets": np.array([0, len(live.values)]), "audio.present": np.array([True]),
+               "audio.mask": np.ones(len(live.values), bool), "audio.values": live.values}
+    assert _remask(tensors, [{"id": "x"}]) == 1
+    np.testing.assert_array_equal(tensors["audio.mask"], live.mask)
