@@ -403,7 +403,7 @@ BAD_CORPORA = ["../outside", "..", ".", "", "/etc", "mosi/../../outside", "mosi/
 
 @pytest.mark.parametrize("corpus", BAD_CORPORA)
 def test_corpus_names_from_a_request_cannot_leave_the_cache_root(cache_root, zoo, corpus):
-    from msa_demo.error_analysis import ErrorAnalysisError, load_sample, run_split
+    from msa_demo.error_analysis.split import ErrorAnalysisError, load_sample, run_split
 
     with pytest.raises(ErrorAnalysisError, match="is not a corpus name"):
         load_sample(cache_root, corpus, "test", "m0")
@@ -413,7 +413,7 @@ def test_corpus_names_from_a_request_cannot_leave_the_cache_root(cache_root, zoo
 
 @pytest.mark.parametrize("item", ["../../etc/passwd", "/etc/passwd", "m0/../m0", "../outside/m0", "m0\x00"])
 def test_item_ids_are_looked_up_never_opened(cache_root, item):
-    from msa_demo.error_analysis import ErrorAnalysisError, load_sample
+    from msa_demo.error_analysis.split import ErrorAnalysisError, load_sample
 
     assert load_sample(cache_root, "mosi", "test", "m0")[2] == "words"  # the real one opens
     with pytest.raises(ErrorAnalysisError, match="is not in the mosi cache"):
@@ -437,7 +437,7 @@ def test_a_crafted_table_row_is_refused_by_the_error_tab(cache_root, zoo):
 
 
 def test_sample_copies_stay_in_their_folder(tmp_path, own_tmp):
-    from msa_demo.sample_media import _servable_copy, sample_dir
+    from msa_demo.error_analysis.media import _servable_copy, sample_dir
 
     source = tmp_path / "clip.flac"
     source.write_bytes(b"sound")

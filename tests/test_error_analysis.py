@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from msa_demo.corpora.cache import CACHE_FORMAT, shard_name, write_index, write_shard
-from msa_demo.error_analysis import (COLUMNS, ErrorAnalysisError, filter_table, load_sample,
+from msa_demo.error_analysis.split import (COLUMNS, ErrorAnalysisError, filter_table, load_sample,
                                      modality_conflict, run_split, split_choices)
 from msa_demo.features.spec import FEATURE_DIMS, FEATURE_SPEC_ID, MODALITIES
 from msa_demo.features.types import ModalityFeatures
@@ -186,7 +186,7 @@ def test_missing_cache_says_how_to_make_one(tmp_path):
 def test_error_tab_builds_runs_and_selects(caches, tmp_path):
     import gradio as gr
 
-    from msa_demo.ui_errors import build_error_tab
+    from msa_demo.ui.error_table import build_error_tab
 
     root, _ = caches
     models = {"stub": FirstValue(True)}

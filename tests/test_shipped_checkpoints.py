@@ -14,7 +14,7 @@ import csv
 import numpy as np
 import pytest
 from conftest import ROOT, SHARED
-from msa_demo.evaluation import corpus_metrics, predict
+from msa_demo.error_analysis.evaluation import corpus_metrics, predict
 from msa_demo.features.spec import FEATURE_SPEC_ID
 from msa_demo.models import collate, list_models
 from msa_demo.zoo import ModelZoo

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from msa_demo.evaluation import corpus_metrics, predict
+from msa_demo.error_analysis.evaluation import corpus_metrics, predict
 from msa_demo.features.spec import MODALITIES
 from msa_demo.models import load_checkpoint
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .models import apply_missing
-from .models import metrics as M
+from ..models import apply_missing
+from ..models import metrics as M
 
 REGRESSION_CORPORA = ("mosi",)  # continuous valence labels; the rest are class-labelled
 CORPUS_ORDER = ("mosi", "meld", "ravdess", "fer2013")

@@ -16,8 +16,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from .corpora.base import ZIP_MEMBER, read_zip_media
-from .corpora.cache import FeatureCache
+from ..corpora.base import ZIP_MEMBER, read_zip_media
+from ..corpora.cache import FeatureCache
 
 DEMO_CLIPS = {"mosi": "media/mosi_clips/{id}.mp4"}  # corpora whose cache has no media of its own
 REPO_SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -1,4 +1,4 @@
-"""The error tab's two charts, from an error-analysis table (error_analysis.build_table).
+"""The error tab's two charts, from an error-analysis table (split.build_table).
 
 - predicted vs label: one point per item, coloured by absolute error, id on hover. Class-labelled
   corpora put every label at -1.5 / 0 / +1.5, so their points are spread sideways a little
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .corpora.labels import NEUTRAL_BAND, POLARITY3
+from ..corpora.labels import NEUTRAL_BAND, POLARITY3
 from .evaluation import REGRESSION_CORPORA
 
 JITTER = 0.25

@@ -4,9 +4,9 @@ A model is run once over every item of a split from the feature caches (batched,
 result is kept in memory per (model, corpus, split), so filtering, sorting and re-opening the tab
 cost nothing. One row per item: label, prediction, absolute error, polarities, the unimodal
 predictions and whether they disagree in sign (`modality_conflict`). The metrics are those of
-`python -m training.evaluate` (msa_demo.evaluation), so the tab and the reports agree.
+`python -m training.evaluate` (error_analysis/evaluation.py), so the tab and the reports agree.
 
-No Gradio here: ui_errors.py is a thin view over this module. Every problem a user can cause (no
+No Gradio here: ui/error_table.py is a thin view over this module. Every problem a user can cause (no
 cache, unknown item) is an `ErrorAnalysisError` carrying a message to show, never a traceback.
 """
 
@@ -23,13 +23,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .corpora.cache import CacheError, FeatureCache, read_meta
-from .corpora.labels import POLARITY3, polarity3_index
-from .errors import MediaError
+from ..corpora.cache import CacheError, FeatureCache, read_meta
+from ..corpora.labels import POLARITY3, polarity3_index
+from ..errors import MediaError
 from .evaluation import corpus_metrics, predict, predict_outputs
-from .features.spec import FEATURE_SPEC_ID, MODALITIES
-from .features.types import ModalityFeatures
-from .models import collate
+from ..features.spec import FEATURE_SPEC_ID, MODALITIES
+from ..features.types import ModalityFeatures
+from ..models import collate
 
 CACHE_HINT = "run python -m training.extract_shared --shared ../shared --out cache"
 CORPUS_ORDER = ("mosi", "meld", "ravdess", "fer2013")  # the data card's order; other caches follow
@@ -304,9 +304,9 @@ def load_sample(cache_root: str | Path, corpus: str, split: str, item_id: str,
     cached item: what the live tab needs to show its panels without re-extracting anything.
 
     The media file is a copy in the temp folder (Gradio serves only the working folder and the temp
-    folder); see sample_media.py for where each corpus's media is found.
+    folder); see media.py for where each corpus's media is found.
     """
-    from .sample_media import sample_media
+    from .media import sample_media
 
     # corpus is checked by open_cache; item_id and split are only looked up in the cache's index
     cache, lock = open_cache(cache_root, corpus)

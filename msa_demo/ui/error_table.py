@@ -1,9 +1,9 @@
 """The error-analysis tab: a model on a cached corpus split -> metrics, two charts, a table of items
 sorted by error with filters; choosing a row sets `ErrorTab.selected` so the app can open that
-sample in the live panels (msa_demo.error_analysis.load_sample gives its features and media).
+sample in the live panels (msa_demo.error_analysis.split.load_sample gives its features and media).
 
-Call `build_error_tab(zoo, cache_root)` inside an open `gr.Tab`. All logic is in error_analysis.py
-and error_plots.py; this file only lays out components and turns errors into messages.
+Call `build_error_tab(zoo, cache_root)` inside an open `gr.Tab`. All logic is in msa_demo/error_analysis/
+(split.py, plots.py); this file only lays out components and turns errors into messages.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from .corpora.labels import POLARITY3
-from .error_analysis import (ALL, ErrorAnalysisError, SplitResult, filter_table, missing_cache_message,
+from ..corpora.labels import POLARITY3
+from ..error_analysis.split import (ALL, ErrorAnalysisError, SplitResult, filter_table, missing_cache_message,
                              run_split, split_choices)
-from .error_plots import confusion_matrix, scatter_pred_vs_label
-from .errors import MediaError
-from .evaluation import METRIC_NAMES, PERCENT
-from .models import list_models
+from ..error_analysis.plots import confusion_matrix, scatter_pred_vs_label
+from ..errors import MediaError
+from ..error_analysis.evaluation import METRIC_NAMES, PERCENT
+from ..models import list_models
 
 log = logging.getLogger(__name__)
 

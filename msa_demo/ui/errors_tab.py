@@ -1,4 +1,4 @@
-"""Mounts the Error-analysis tab (msa_demo/ui_errors.py, its own module) and opens a chosen sample
+"""Mounts the Error-analysis tab (msa_demo/ui/error_table.py; its logic is msa_demo/error_analysis/) and opens a chosen sample
 in the Live panels: the same explanation for a corpus item as for a live recording."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ IMAGE = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 def sample_extracted(ctx: AppContext, selected: dict) -> Extracted:
     """A cached corpus item as an `Extracted` (no media is decoded: the features are cached)."""
-    from ..error_analysis import load_sample
+    from ..error_analysis.split import load_sample
 
     corpus, split, item = selected["corpus"], selected["split"], str(selected["id"])
     features, media, transcript = load_sample(ctx.cache_root, corpus, split, item)
@@ -37,9 +37,9 @@ def sample_extracted(ctx: AppContext, selected: dict) -> Extracted:
 
 
 def mount_error_tab(ctx: AppContext, live: LiveTab, tabs: gr.Tabs, live_tab_id: str = "live") -> None:
-    """Call inside `with gr.Tab(...)`. Without msa_demo.ui_errors the tab says so instead."""
+    """Call inside `with gr.Tab(...)`. Without msa_demo.ui.error_table the tab says so instead."""
     try:
-        from ..ui_errors import build_error_tab
+        from .error_table import build_error_tab
     except ImportError as exc:
         log.warning("error-analysis tab unavailable: %s", exc)
         gr.Markdown("Error analysis is not available in this build.")

@@ -15,7 +15,7 @@ import re
 import gradio as gr
 import pandas as pd
 
-from ..evaluation import CORPUS_ORDER, METRIC_NAMES, PERCENT
+from ..error_analysis.evaluation import CORPUS_ORDER, METRIC_NAMES, PERCENT
 from .context import AppContext
 
 ALL_CORPORA = "all"
