@@ -216,3 +216,43 @@ def test_error_tab_builds_runs_and_selects(caches, tmp_path):
     assert selected == {"corpus": "ravdess", "split": "test", "id": "r0", "model": "stub"} and "r0" in line
     assert "Cannot run" in fns["on_run"]("mosi/valid", "stub", "all", "all", False, 0.0,
                                          progress=lambda *a, **k: None)[0]["value"]
+
+
+def _tiny_shared(folder):
+    """A shared folder with a 5-sentence MOSI label file (3 test, 2 train items)."""
+    mosi = folder / "data" / "mosi"
+    mosi.mkdir(parents=True)
+    rows = ["video_id,clip_id,text,label,annotation,mode,label_by",
+            "v1,1,I LOVED IT,2.0,Positive,test,0", "v1,2,IT WAS AWFUL,-2.4,Negative,test,0",
+            "v2,1,IT WAS OKAY,0.2,Neutral,test,0", "v3,1,GREAT FILM,1.8,Positive,train,0",
+            "v3,2,BORING,-1.0,Negative,train,0"]
+    (mosi / "MOSI-label.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def test_a_fresh_install_builds_only_the_chosen_split(pipeline, tmp_path, monkeypatch):
+    """No cache: the tab offers the shared splits, Run builds the chosen one (only it), then scores it."""
+    import gradio as gr
+
+    from msa_demo.error_analysis.build import build_split, buildable_choices
+    from msa_demo.ui.error_table import build_error_tab
+
+    shared, cache = _tiny_shared(tmp_path / "shared"), tmp_path / "cache"
+    monkeypatch.setenv("MSA_SHARED", str(shared))
+    assert buildable_choices(cache) == [("mosi · test (not cached yet: Run builds it)", "build:mosi/test"),
+                                        ("mosi · valid (not cached yet: Run builds it)", "build:mosi/valid")]
+    models = {"stub": FirstValue(True)}
+    zoo = type("Zoo", (), {"names": lambda self: list(models), "get": lambda self, n: models[n]})()
+    with gr.Blocks() as demo:
+        tab = build_error_tab(zoo, cache, pipeline)
+    assert "No feature cache yet" in tab.status.value and tab.split.value == "build:mosi/test"
+    on_run = next(f.fn for f in demo.fns.values() if f.name == "on_run")
+    out = on_run("build:mosi/test", "stub", "all", "all", False, 0.0, progress=lambda *a, **k: None)
+    status, shown, split = out[0], out[4], out[-1]
+    assert "Scored" in status and sorted(shown["id"]) == ["v1_1", "v1_2", "v2_1"]
+    assert split["value"] == "mosi/test" and ("mosi · test (3 items)", "mosi/test") in split["choices"]
+    assert buildable_choices(cache) == []  # mosi has a cache now: its other splits come from extract_shared
+    with pytest.raises(ErrorAnalysisError, match="already has a cache"):
+        build_split(pipeline, cache, "mosi", "valid")
+    with pytest.raises(ErrorAnalysisError, match="offered splits"):
+        build_split(pipeline, cache, "../etc", "test")

@@ -6,4 +6,5 @@ evaluation.py   predictions and MMSA metrics over a cache (also training.evaluat
 split.py        one model on one split -> metrics + the error table; a sample's features and media
 plots.py        predicted-vs-label scatter, polarity confusion matrix
 media.py        a corpus item's media, copied where the page may serve it
+build.py        one split's feature cache built on demand (a fresh install has none)
 """

@@ -22,6 +22,7 @@ from ..error_analysis.split import (ALL, ErrorAnalysisError, SplitResult, filter
                              run_split, split_choices)
 from ..error_analysis.plots import confusion_matrix, scatter_pred_vs_label
 from ..errors import MediaError
+from ..error_analysis.build import BUILD, build_split, buildable_choices
 from ..error_analysis.evaluation import METRIC_NAMES, PERCENT
 from ..models import list_models
 
@@ -121,9 +122,15 @@ def _count_line(shown: pd.DataFrame, state: dict) -> str:
 
 
 # --- the tab ----------------------------------------------------------------------------------------
-def build_error_tab(zoo, cache_root: str | Path = "cache") -> ErrorTab:
-    """Lay out the tab inside the caller's open `gr.Tab` and wire its own events."""
-    choices = split_choices(cache_root)
+def _choices(cache_root, pipeline) -> list[tuple[str, str]]:
+    """The cached splits, then (with a pipeline to build them) the shared splits not cached yet."""
+    return split_choices(cache_root) + (buildable_choices(cache_root) if pipeline is not None else [])
+
+
+def build_error_tab(zoo, cache_root: str | Path = "cache", pipeline=None) -> ErrorTab:
+    """Lay out the tab inside the caller's open `gr.Tab` and wire its own events. With `pipeline`, a
+    shared corpus split that has no cache is offered too, and Run builds its cache first."""
+    choices = _choices(cache_root, pipeline)
     names = _names(zoo)
     default_split = next((v for _, v in choices if v.endswith("/test")), choices[0][1] if choices else None)
     gr.Markdown(INTRO)
@@ -133,7 +140,7 @@ def build_error_tab(zoo, cache_root: str | Path = "cache") -> ErrorTab:
         model = gr.Dropdown(names, value=default if default in names else (names[0] if names else None),
                             label="Model", scale=2)
         run = gr.Button("Run", variant="primary", scale=1)
-    status = gr.Markdown("" if choices else f"**No data:** {missing_cache_message(cache_root)}")
+    status = gr.Markdown(_empty_status(cache_root, choices))
     metrics = gr.Markdown(elem_id="errors-metrics")
     with gr.Row():
         scatter = gr.Plot(label="Predicted vs label", elem_id="errors-scatter")
@@ -151,11 +158,20 @@ def build_error_tab(zoo, cache_root: str | Path = "cache") -> ErrorTab:
     result = gr.State(None)
     tab = ErrorTab(split, model, run, status, metrics, scatter, confusion, polarity, corpus, conflict_only,
                    min_error, table, selection, selected, result)
-    _wire(tab, zoo, cache_root)
+    _wire(tab, zoo, cache_root, pipeline)
     return tab
 
 
-def _wire(tab: ErrorTab, zoo, cache_root) -> None:
+def _empty_status(cache_root, choices) -> str:
+    if not choices:
+        return f"**No data:** {missing_cache_message(cache_root)}"
+    if all(value.startswith(BUILD) for _, value in choices):
+        return ("**No feature cache yet.** Choose a split marked *not cached yet* and press **Run**: its "
+                "cache is built first (only that split; a progress bar shows how far), then scored.")
+    return ""
+
+
+def _wire(tab: ErrorTab, zoo, cache_root, pipeline=None) -> None:
     filters = [tab.polarity, tab.corpus, tab.conflict_only, tab.min_error]
     views = [tab.status, tab.scatter, tab.confusion, tab.table]
 
@@ -166,7 +182,26 @@ def _wire(tab: ErrorTab, zoo, cache_root) -> None:
                 confusion_matrix(shown, title=f"Polarity confusion ({len(shown):,} items)"),
                 display_table(shown))
 
-    def on_run(split_value, model_name, polarity, corpus, conflict_only, min_error, progress=gr.Progress()):
+    def on_run(split_value, model_name, polarity, corpus, conflict_only, min_error,
+               progress=gr.Progress(track_tqdm=True)):
+        """Build the split's cache first when it has none, then score it."""
+        built = gr.update()
+        if split_value and split_value.startswith(BUILD):
+            corpus_name, split_name = split_value[len(BUILD):].partition("/")[::2]
+            try:
+                progress(0.0, desc=f"building the {corpus_name} · {split_name} feature cache")
+                build_split(pipeline, cache_root, corpus_name, split_name)
+            except ErrorAnalysisError as exc:
+                return (f"**Cannot build:** {exc}",) + (gr.update(),) * 7 + (built,)
+            except Exception:
+                log.exception("building a cache failed")
+                return ("**Something went wrong on our side** while building the cache; it has been logged.",
+                        ) + (gr.update(),) * 7 + (built,)
+            split_value = f"{corpus_name}/{split_name}"
+            built = gr.update(choices=_choices(cache_root, pipeline), value=split_value)
+        return score(split_value, model_name, polarity, corpus, conflict_only, min_error, progress) + (built,)
+
+    def score(split_value, model_name, polarity, corpus, conflict_only, min_error, progress):
         unchanged = (gr.update(),) * 7
         if not split_value or not model_name:
             return (gr.update(value="Choose a corpus split and a model first."),) + unchanged
@@ -181,13 +216,13 @@ def _wire(tab: ErrorTab, zoo, cache_root) -> None:
             return (gr.update(value=f"**Cannot run:** {_message(exc)}"),) + unchanged
         except Exception:  # a bug, not the user's doing: log it, show no traceback
             log.exception("error analysis failed")
-            return (gr.update(value="**Something went wrong on our side** while scoring; it has been logged."),
-                    ) + unchanged
+            return (gr.update(value=texts_scoring_failed()),) + unchanged
         state = {"table": res.table, "model": model_name, "corpus": corpus_name, "split": split_name}
         corpora = sorted(res.table["corpus"].unique())
         corpus = corpus if corpus in corpora else ALL
         notice = _notice(zoo, model_name)
-        header = (f"⚠️ {notice}\n\n" if notice else "") + f"Scored in {time.perf_counter() - start:.1f} s. "
+        took = time.perf_counter() - start
+        header = (f"⚠️ {notice}\n\n" if notice else "") + f"Scored in {took:.1f} s. "
         try:
             views_out = render(state, polarity, corpus, conflict_only, min_error, header)
         except ErrorAnalysisError as exc:
@@ -221,7 +256,7 @@ def _wire(tab: ErrorTab, zoo, cache_root) -> None:
 
     tab.run.click(on_run, [tab.split, tab.model, *filters],
                   [tab.status, tab.metrics, tab.scatter, tab.confusion, tab.table, tab.result, tab.corpus,
-                   tab.selection], api_name="errors_run", api_visibility="undocumented")
+                   tab.selection, tab.split], api_name="errors_run", api_visibility="undocumented")
     for control in (tab.polarity, tab.corpus, tab.conflict_only):
         control.input(on_filter, [tab.result, *filters], views, show_progress="hidden",
                       api_visibility="private")
@@ -229,6 +264,10 @@ def _wire(tab: ErrorTab, zoo, cache_root) -> None:
                           trigger_mode="always_last", api_visibility="private")
     tab.table.select(on_select, [tab.result, tab.table], [tab.selected, tab.selection],
                      api_visibility="private")
+
+
+def texts_scoring_failed() -> str:
+    return "**Something went wrong on our side** while scoring; it has been logged."
 
 
 def _message(exc: Exception) -> str:

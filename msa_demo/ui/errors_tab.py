@@ -44,7 +44,7 @@ def mount_error_tab(ctx: AppContext, live: LiveTab, tabs: gr.Tabs, live_tab_id: 
         log.warning("error-analysis tab unavailable: %s", exc)
         gr.Markdown("Error analysis is not available in this build.")
         return
-    tab = build_error_tab(ctx.zoo, ctx.cache_root)
+    tab = build_error_tab(ctx.zoo, ctx.cache_root, ctx.pipeline)
     outputs = [live.state, live.transcript, live.model, live.video, live.audio, *live.panels, tabs]
 
     def open_sample(selected, mods, rate):
