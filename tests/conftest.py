@@ -118,5 +118,7 @@ def app_server(whisper_base, tmp_path_factory):
     # a feature cache built here, so the error-analysis tab has data in every test run
     env = {"MSA_WHISPER_MODEL": whisper_base, "MSA_MAX_UPLOAD_MB": "8",
            "MSA_FEATURE_CACHE": str(build_text_cache(tmp_path_factory.mktemp("feature-cache")))}
-    with running_app(tmp_path_factory.mktemp("app"), env) as url:
+    # MSA_TEST_APP_TIMEOUT: seconds to wait for the page on a machine whose cores are busy elsewhere
+    timeout = float(os.environ.get("MSA_TEST_APP_TIMEOUT", 120))
+    with running_app(tmp_path_factory.mktemp("app"), env, timeout=timeout) as url:
         yield url
