@@ -10,6 +10,7 @@ Examples (from the repository root, ../shared beside it):
     python -m training.extract --corpus ravdess --root ../shared --out cache/ravdess --workers 2
     python -m training.extract --corpus videos --root ~/Raw --labels ~/MOSI-label.csv --out cache/mine
     python -m training.extract --corpus mmsa --root ~/MOSI/Processed/aligned_50.pkl --out cache/mmsa
+    python -m training.extract --corpus ravdess --root ../shared --out cache/ravdess --workers 8 --ray auto
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         reader = open_corpus(args.corpus, args.root, labels=args.labels, licence=args.licence)
         summary = extract_corpus(reader, Path(args.out), workers=args.workers, limit=args.limit,
                                  shard_size=args.shard_size, whisper_model=args.whisper_model,
-                                 text_batch=args.text_batch, augment=args.augment)
+                                 text_batch=args.text_batch, augment=args.augment, ray_address=args.ray)
     except (CorpusError, CacheError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -74,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--whisper-model", default=None, help="for clips without a transcript (default base)")
     parser.add_argument("--augment", type=int, default=0,
                         help="k seeded waveform variants of each training item's voice (default 0)")
+    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help="extract on Ray: --workers actors, each with its own pipeline; no ADDRESS "
+                             "starts Ray on this machine, else a cluster address (auto, HOST:6379, "
+                             "ray://HOST:10001); needs requirements-cluster.txt")
     parser.add_argument("--licence", default=None,
                         help="videos/mmsa: the licence of your corpus, kept in meta.json")
     return parser
@@ -81,11 +86,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int | None = None,
                    shard_size: int | None = None, whisper_model: str | None = None, text_batch: int = 1,
-                   pipeline=None, progress: bool = True, augment: int = 0) -> dict:
+                   pipeline=None, progress: bool = True, augment: int = 0,
+                   ray_address: str | None = None) -> dict:
     """Extract (or finish extracting) `reader` into `out`; returns the cache's meta, this run last.
 
     `pipeline`: an existing FeaturePipeline to use in this process (tests); else `workers` processes.
     `augment`: k seeded waveform variants of every training item's voice, cached beside it.
+    `ray_address`: extract on Ray ("local" starts it here; training/ray_extract.py), same shards.
     """
     started = time.perf_counter()
     items = list(reader.items())
@@ -110,6 +117,10 @@ def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int
         for k, chunk in todo:
             failed += _precomputed_shard(reader, out / shard_name(k), chunk, job)
             bar.update(len(chunk))
+    elif ray_address is not None and todo:
+        from .ray_extract import extract_on_ray
+
+        failed += extract_on_ray(todo, out, job, workers, whisper_model, bar, ray_address)
     elif pipeline is not None or workers <= 0:
         init_worker(whisper_model, pipeline=pipeline)
         for k, chunk in todo:
@@ -125,7 +136,7 @@ def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_s": round(time.perf_counter() - started, 1), "items_extracted": len(items) - skipped,
         "items_skipped_as_done": skipped, "items_failed": failed,
-        "workers": workers if pipeline is None else 0,
+        "workers": workers if pipeline is None else 0, "ray": ray_address,
         "cpu_count": os.cpu_count(), "limit": limit, "text_batch": text_batch,
     })
     write_index(out, rows, meta)

@@ -37,6 +37,14 @@ def init_worker(whisper_model: str | None = None, pipeline=None, threads: int | 
 
 def extract_shard(path: str, items: list[CorpusItem], job: dict) -> int:
     """Extract `items` and write them as the shard at `path`; returns how many items failed."""
+    rows, features, failed = extract_items(items, job)
+    write_shard(Path(path), rows, features, job["dims"], job["spec_id"], job["corpus"])
+    return failed
+
+
+def extract_items(items: list[CorpusItem], job: dict) -> tuple[list[dict], list[dict], int]:
+    """(index rows, features, failed count) for one shard's items, in this process's pipeline; the
+    caller writes the shard (here, or the driver of a Ray cluster: training/ray_extract.py)."""
     rows, features, failed = [], [], 0
     batched = _encode_text_batch(items, job["text_batch"])
     for i, item in enumerate(items):
@@ -47,8 +55,7 @@ def extract_shard(path: str, items: list[CorpusItem], job: dict) -> int:
             failed += not ok
         rows.append(row)
         features.append(feats)
-    write_shard(Path(path), rows, features, job["dims"], job["spec_id"], job["corpus"])
-    return failed
+    return rows, features, failed
 
 
 def extract_item(item: CorpusItem, media_root: str) -> tuple[dict[str, ModalityFeatures], dict, bool]:

@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="cache", help="caches go to OUT/<corpus>")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--corpora", nargs="+", default=list(SHARED_CORPORA), choices=SHARED_CORPORA)
+    parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                        help="extract on Ray (see python -m training.extract --help)")
     parser.add_argument("--augment", type=int, default=AUGMENT,
                         help=f"waveform variants per training voice (RAVDESS; default {AUGMENT})")
     args = parser.parse_args(argv)
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         try:
             meta = extract_corpus(open_corpus(name, args.shared), Path(args.out) / name, workers=args.workers,
-                                  augment=args.augment)
+                                  augment=args.augment, ray_address=args.ray)
         except (CorpusError, CacheError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

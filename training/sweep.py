@@ -7,6 +7,7 @@ skipped, so an interrupted sweep resumes. The wall time of the whole sweep and o
 
     python -m training.sweep --jobs 2                                   # 6 models x 3 seeds
     python -m training.sweep --corpora meld,ravdess,fer2013 --out runs-dg   # domain generalisation
+    python -m training.sweep --jobs 18 --ray auto                       # on a running Ray cluster
 """
 
 from __future__ import annotations
@@ -24,13 +25,17 @@ from msa_demo.models import list_models
 from .config import SEEDS
 
 
+def train_command(model: str, seed: int, out: Path, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "training.train", "--model", model, "--seed", str(seed),
+            "--out", str(out), "--quiet", *extra]
+
+
 def run_one(model: str, seed: int, out: Path, extra: list[str]) -> dict:
     target = out / model / f"seed{seed}.safetensors"
     if target.is_file():
         return {"model": model, "seed": seed, "status": "exists", "seconds": 0.0}
     target.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "training.train", "--model", model, "--seed", str(seed),
-               "--out", str(out), "--quiet", *extra]
+    command = train_command(model, seed, out, extra)
     started = time.perf_counter()
     with open(target.with_suffix(".log"), "w") as log:
         code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT).returncode
@@ -49,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpora", default=None, help="passed to training.train (default: all four)")
     p.add_argument("--config", default=None, help="passed to training.train")
     p.add_argument("--cache-root", default="cache")
+    p.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="run on Ray: one task per run, --jobs at a time (no ADDRESS: Ray on this machine; "
+                        "else auto, HOST:6379, ray://HOST:10001); needs requirements-cluster.txt")
     args = p.parse_args(argv)
     extra = ["--cache-root", args.cache_root]
     extra += ["--corpora", args.corpora] if args.corpora else []
@@ -56,9 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     jobs = [(m, int(s)) for s in args.seeds.split(",") for m in args.models.split(",")]
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda job: run_one(*job, out, extra), jobs))
-    summary = {"jobs": args.jobs, "corpora": args.corpora or "all", "runs": results,
+    if args.ray is not None:
+        from .ray_sweep import sweep_on_ray
+
+        results = sweep_on_ray(jobs, out, extra, args.jobs, args.ray)
+    else:
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            results = list(pool.map(lambda job: run_one(*job, out, extra), jobs))
+    summary = {"jobs": args.jobs, "corpora": args.corpora or "all", "ray": args.ray, "runs": results,
                "wall_seconds": round(time.perf_counter() - started, 1)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "sweep.json").write_text(json.dumps(summary, indent=1) + "\n")
