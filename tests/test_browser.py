@@ -104,6 +104,15 @@ def _open_tab(driver, name: str) -> None:
     tab.click()
 
 
+def _element_shot(driver, elem_id: str, path: Path) -> None:
+    """One panel alone (the README's pictures of it)."""
+    element = driver.find_element(By.ID, elem_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    time.sleep(0.5)
+    element.screenshot(str(path))
+    print(f"{path.name}: {element.size['width']}x{element.size['height']} px")
+
+
 def _plots(driver, elem_id: str) -> int:
     return len(driver.find_elements(By.CSS_SELECTOR, f"#{elem_id} .js-plotly-plot"))
 
@@ -149,12 +158,24 @@ def test_upload_analyse_and_visit_every_tab(app_server, browser, shots):
                   if label.text.strip() == "visual")
     visual.click()
     _wait(d, lambda d: "text + audio on" in d.find_element(By.ID, "robustness").text, what="the re-scoring")
+    # sentiment over time and the shaded words come with the analysis
+    _wait(d, lambda d: _plots(d, "over-time"), what="the over-time chart")
+    words = d.find_elements(By.CSS_SELECTOR, "#word-attributions .msa-word")
+    assert len(words) == 5  # i mean that was impressive
+    # perturbation: the default kind (white noise at 30 … 0 dB) re-reads the voice at each SNR
+    d.find_element(By.ID, "perturb-run").click()
+    _wait(d, lambda d: _plots(d, "perturbation"), timeout=240, what="the perturbation chart")
+    assert "SNR (dB)" in d.find_element(By.ID, "perturb-note").text
+    _element_shot(d, "perturbation", shots / "panel-perturbation.png")
     _screenshot(d, shots / "1-live.png")
 
     _open_tab(d, "Compare")
     _wait(d, lambda d: "mmmie" in d.find_element(By.ID, "compare-table").text, what="the comparison table")
     _wait(d, lambda d: _plots(d, "compare-contributions") and _plots(d, "compare-routing"),
           what="the comparison charts")
+    d.find_element(By.ID, "compare-perturb").click()  # every model on the perturbation just run
+    _wait(d, lambda d: _plots(d, "compare-perturbation"), what="the models-under-perturbation chart")
+    assert "Every model on the same degraded inputs" in d.find_element(By.ID, "compare-perturb-note").text
     _screenshot(d, shots / "2-compare.png")
 
     _open_tab(d, "Error analysis")  # on the cache conftest's app_server builds (12 typed sentences)
@@ -189,3 +210,86 @@ def test_typed_text_only_compare_says_dash_for_audio_and_face(app_server, browse
     assert table.count("—") >= 2 * 6, table  # audio and visual, six models
     assert "not in this input" in d.find_element(By.ID, "compare-contributions").text
     _screenshot(d, shots / "6-compare-text-only.png")
+
+
+# --- the webcam and the microphone ------------------------------------------------------------------
+WEBCAM_CLIP = MOSI_CLIPS / "0h-zjBukYpk_1.mp4"  # "Now the title of the movie basically says it all."
+
+
+def _fake_devices(folder: Path) -> tuple[Path, Path]:
+    """The clip as Chromium's fake camera (a .y4m of its frames, 10 fps) and fake microphone (a 48 kHz
+    16-bit WAV of its sound), looped by Chromium while the page records."""
+    import wave
+
+    import cv2
+    import numpy as np
+    from scipy import signal
+
+    from msa_demo.media import load_media
+
+    clip = load_media(WEBCAM_CLIP, fps=10.0)
+    h, w = (s - s % 2 for s in clip.frames.shape[1:3])
+    y4m = folder / "camera.y4m"
+    with open(y4m, "wb") as fh:
+        fh.write(f"YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in clip.frames:
+            yuv = cv2.cvtColor(np.ascontiguousarray(frame[:h, :w]), cv2.COLOR_RGB2YUV_I420)
+            fh.write(b"FRAME\n" + yuv.tobytes())
+    voice = np.clip(signal.resample_poly(clip.audio, 3, 1), -1, 1)
+    wav = folder / "microphone.wav"
+    with wave.open(str(wav), "wb") as fh:
+        fh.setnchannels(1)
+        fh.setsampwidth(2)
+        fh.setframerate(48_000)
+        fh.writeframes((voice * 32767).astype("<i2").tobytes())
+    return y4m, wav
+
+
+@pytest.fixture(scope="module")
+def webcam_browser(tmp_path_factory):
+    camera, microphone = _fake_devices(tmp_path_factory.mktemp("fake-devices"))
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
+                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--mute-audio",
+                f"--use-file-for-fake-video-capture={camera}",
+                f"--use-file-for-fake-audio-capture={microphone}"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+
+
+def _capture_button(d):
+    buttons = d.find_elements(By.CSS_SELECTOR, "#video button.capture-button")
+    return next((b for b in buttons if b.is_displayed()), None)
+
+
+@pytest.mark.skipif(not WEBCAM_CLIP.is_file(), reason=f"{WEBCAM_CLIP} is absent")
+def test_record_with_webcam_and_microphone(app_server, webcam_browser, shots):
+    """Record a few seconds from the (fake) webcam and microphone in the Live tab, analyse: Whisper
+    transcribes the recording and the face is found (the keyframe panel holds an image)."""
+    d = webcam_browser
+    d.get(app_server)
+    _wait(d, lambda d: d.find_elements(By.ID, "analyse"), what="the Analyse button")
+    for button in d.find_elements(By.CSS_SELECTOR, "#video button"):  # "access the webcam", if asked
+        if "access" in button.text.lower() and button.is_displayed():
+            button.click()
+    _wait(d, _capture_button, what="the webcam's record button").click()
+    time.sleep(5.0)
+    _wait(d, _capture_button, what="the webcam's stop button").click()
+    _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#video video[src]"), timeout=60,
+          what="the recording")
+    time.sleep(1.5)  # the recording's upload clears the transcript; analyse after it
+    d.find_element(By.ID, "analyse").click()
+    _wait(d, lambda d: SCORE.search(d.find_element(By.ID, "score").text), timeout=180, what="the score")
+    box = "#transcript textarea"
+    transcript = _wait(d, lambda d: d.find_element(By.CSS_SELECTOR, box).get_attribute("value"),
+                       what="Whisper's transcript")
+    assert len(transcript.split()) >= 2, transcript
+    _wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, "#keyframe img"), what="the keyframe (a face)")
+    notices = d.find_element(By.ID, "notices").text
+    assert "no face" not in notices and "all three modalities" in notices, notices
+    _wait(d, lambda d: _plots(d, "over-time"), what="the over-time chart")  # Whisper's words, timed
+    _element_shot(d, "over-time", shots / "panel-over-time.png")
+    _screenshot(d, shots / "7-live-webcam.png")

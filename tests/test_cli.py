@@ -51,3 +51,15 @@ def test_unusable_input_exits_non_zero_with_one_line(generated):
         reason = [line for line in run.stderr.splitlines() if line.startswith("error:")]
         assert len(reason) == 1
         assert generated[name].name in reason[0] or generated[name].suffix in reason[0]
+
+
+def test_perturb_typed_text_json_and_a_bad_kind(capsys):
+    """`python -m msa_demo perturb`: the /perturb JSON; an unknown kind exits 2 with one line."""
+    args = ["perturb", "--transcript", "i loved this film", "--kind", "asr_errors", "--severities", "0, 1"]
+    assert main(args + ["--json", "--model", "late_fusion"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["kind"] == "asr_errors" and [p["severity"] for p in out["points"]] == [0.0, 1.0]
+    assert out["points"][0]["transcript"] == "i loved this film" != out["points"][1]["transcript"]
+    assert main(["perturb", "--transcript", "hello", "--kind", "hail"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: unknown perturbation") and "\n" not in err
