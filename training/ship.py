@@ -28,7 +28,8 @@ def choose_seed(runs: Path, model: str) -> Path | None:
 def own_test_metrics(records: list[dict], checkpoint: Path) -> dict:
     out: dict[str, dict] = defaultdict(dict)
     for r in records:
-        if Path(r["checkpoint"]) == checkpoint and r["condition"] == "clean" and r["split"] == "test":
+        same = Path(r["checkpoint"]).resolve() == checkpoint.resolve()  # evaluate may have had it absolute
+        if same and r["condition"] == "clean" and r["split"] == "test":
             out[r["corpus"]][r["metric"]] = r["value"]
     return dict(out)
 
