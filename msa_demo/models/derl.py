@@ -67,8 +67,8 @@ class DERL(MSAModel):
         shared_experts: int = 3
         temperature: float = 0.1
         w_orth: float = 0.1
-        w_align: float = 0.005  # its gradient into the encoders at init: 9.6x the task's at 0.1, 1.9x at
-        # 0.02, about half at 0.005 (python -m training.method_checks)
+        w_align: float = 0.005  # its gradient into the encoders at init: 6.7x the task's at 0.1, 1.3x at
+        # 0.02, 0.33x at 0.005 (python -m training.method_checks -> reports/method_checks.md)
         w_rec_feature: float = 0.1
         w_rec_modality: float = 0.1
         w_rec_fused: float = 0.05
