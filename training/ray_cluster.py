@@ -8,7 +8,6 @@ checkout and data on each node); the driver writes every shard and checkpoint it
 
 from __future__ import annotations
 
-import gc
 import os
 from pathlib import Path
 
@@ -32,19 +31,12 @@ def connect(address: str | None, num_cpus: int | None = None):
         env = {k: v for k, v in os.environ.items() if k.startswith("MSA_") or k == "GLOG_minloglevel"}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
         kwargs = dict(runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=False)
-        # Ray starts its processes with a Python preexec_fn after fork; a garbage collection in that
-        # child can run a finalizer that waits on a lock another thread held at fork time, forever
-        # (seen in the test suite's many-threaded process). No collection, no such finalizer.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            if address in (None, LOCAL):  # on the loopback interface only: nothing is exposed
-                ray.init(num_cpus=num_cpus, _node_ip_address="127.0.0.1", **kwargs)
-            else:
-                ray.init(address=address, **kwargs)
-        finally:
-            if collecting:
-                gc.enable()
+        # ray.init forks its processes with a Python preexec_fn: call it from a process that does not
+        # run many threads yet (the test suite runs it in a fresh process: tests/test_ray.py)
+        if address in (None, LOCAL):  # on the loopback interface only: nothing is exposed
+            ray.init(num_cpus=num_cpus, _node_ip_address="127.0.0.1", **kwargs)
+        else:
+            ray.init(address=address, **kwargs)
     return ray
 
 
