@@ -4,14 +4,14 @@
 The encoder states come from the ASR's own pass (`asr.EncoderWindow`: fixed 30 s windows, 50
 states a second), so reading the voice costs no second encoder pass; prosody comes from pyin and the
 RMS energy at 20 ms. Both are averaged over 5 steps (100 ms). Values are raw; models standardise
-them with statistics kept in the checkpoint.
+them with statistics kept in the checkpoint. librosa's pitch tracker is numba-compiled: `warm_up()`
+pays that once per process, at start, instead of on the first user's clip.
 
 Only the speech is read: steps before the first and after the last step within SPEECH_SPAN_DB of
 the loudest one are masked (`speech_span_mask`). RAVDESS clips are ~45 % silence around the
-sentence, real recordings are cut at the words (or have any amount of silence): trained on the
-padded clips, every model read a voice without that silence as negative — trimming it moved RAVDESS
-neutral, calm, happy and surprised clips by −0.3 to −1.0 (README, "What still does not transfer"). librosa's pitch tracker is numba-compiled: `warm_up()`
-pays that once per process, at start, instead of on the first user's clip.
+sentence, real recordings are cut at the words (or hold any amount of silence). Masking the silent
+steps does not make the speech's Whisper states independent of the silence before it, though:
+reports/voice_diagnosis.md (`python -m training.voice_diagnosis`) measures what still differs.
 """
 
 from __future__ import annotations
