@@ -4,9 +4,9 @@ from the cached features (nothing is re-extracted), so one sees *when* the senti
 A window holds the voice and face steps whose middle lies in it and the words spoken in it (with the
 text model's [CLS]/[SEP]); the text states are the ones of the whole sentence (MiniLM read the words
 in context), only fewer of them. Typed text has no times: the whole text is in every window, and the
-change from window to window is then the voice's and the face's. Each window is a full analysis
-(analysis.analyze_features: exact Shapley, the OOD guard), so baseline + contributions = score holds
-per window too.
+change from window to window is then the voice's and the face's. Each window is explained as a full
+analysis explains it (exact Shapley, the OOD guard), so baseline + contributions = score holds per
+window too; all windows go through the model in one batched pass (analysis.explained_scores).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .analysis import DEFAULT, analyze_features
+from .analysis import DEFAULT, explained_scores
 from .features.spec import MODALITIES
 from .features.types import ModalityFeatures
 
@@ -73,9 +73,7 @@ def over_time(features: Mapping[str, ModalityFeatures], model, duration: float =
               window: float = WINDOW, hop: float = HOP, guard=DEFAULT) -> list[dict]:
     """[{"start", "end", "score", "baseline", "contributions"}] per window (>= 1 for any input with a
     duration; [] for typed text alone)."""
-    rows = []
-    for start, end in windows(duration_of(features, duration), window, hop):
-        r = analyze_features(window_features(features, start, end), model, guard=guard)
-        rows.append({"start": start, "end": end, "score": r["score"], "baseline": r["baseline"],
-                     "contributions": r["contributions"]})
-    return rows
+    spans = windows(duration_of(features, duration), window, hop)
+    scored = explained_scores([window_features(features, start, end) for start, end in spans], model,
+                              guard=guard)
+    return [{"start": start, "end": end, **r} for (start, end), r in zip(spans, scored)]

@@ -69,6 +69,22 @@ def test_each_window_is_a_checked_analysis(zoo):
     assert len({round(r["score"], 9) for r in rows}) > 1
 
 
+@pytest.mark.parametrize("name", ["late_fusion", "midg", "derl", "misr", "mmmie"])
+def test_one_batched_pass_explains_each_input_as_its_own_analysis_does(zoo, name):
+    from msa_demo.analysis import explained_scores
+    from msa_demo.over_time import window_features
+
+    features = {"audio": _steps("audio", 80), "visual": _steps("visual", 80, face_until=4.0),
+                "text": _text(8, timed=True)}
+    inputs = [window_features(features, start, start + 3.0) for start in range(6)]
+    batched = explained_scores(inputs, zoo.get(name))
+    for one, alone in zip(batched, (analyze_features(f, zoo.get(name)) for f in inputs)):
+        assert one["score"] == pytest.approx(alone["score"], abs=1e-5)
+        assert one["baseline"] == pytest.approx(alone["baseline"], abs=1e-5)
+        for m, value in alone["contributions"].items():
+            assert one["contributions"][m] == pytest.approx(value, abs=1e-5)
+
+
 @pytest.mark.parametrize("name", ["late_fusion", "derl"])
 def test_a_short_input_is_one_window_that_scores_as_the_whole(zoo, name):
     features = {"audio": _steps("audio", 28), "visual": _steps("visual", 28), "text": _text(3, timed=True)}
