@@ -8,8 +8,9 @@ transcript" and never raises. A transcript typed by the user skips ASR entirely.
 Each 30 s window is encoded once per call. faster-whisper would encode the first window twice (once
 to detect the language, once to decode) and a third time to translate; here the encoder output is
 memoised by its input, the language is read from the same output the decoder then uses, and the
-voice features (`ASRResult.encoder_windows`) read the encoder too, on the audio itself: fixed
-windows (0-30 s, 30-60 s, …) cut at the end of the audio, not padded to 30 s. Padding costs a whole
+voice features (`ASRResult.encoder_windows`) read the encoder too, on the speech span of the audio
+(the silence around the speech cut: features/audio.py): fixed windows (0-30 s, 30-60 s, … from the
+span's start) cut at the end of the span, not padded to 30 s. Padding costs a whole
 30 s pass whatever the clip's length (a 3 s corpus clip: ~30x the work; 2 s of one core on a busy
 machine), so the voice's pass is short and separate from the decoder's, and the same for a live
 clip, a typed transcript and corpus extraction.
@@ -29,6 +30,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 
 from .errors import AssetUnavailable
+from .features.audio import speech_span
 from .whisper_weights import resolve_whisper
 
 DEFAULT_WHISPER_MODEL = os.environ.get("MSA_WHISPER_MODEL", "base")
@@ -169,7 +171,7 @@ class WhisperASR:
                 # the words spoken)
                 _, english = self._decode(model, audio, language, "translate",
                                           {**cap, "temperature": 0.0, "word_timestamps": False})
-            windows = model.grid_windows(features)
+            windows = model.voice_windows(audio)
         return ASRResult(Transcript(text, words, language, source="whisper", english=english),
                          encoder_windows=windows)
 
@@ -180,7 +182,7 @@ class WhisperASR:
         if model is None or not len(audio):
             return None
         with self._lock, model.memo():
-            return model.grid_windows(model.feature_extractor(np.ascontiguousarray(audio, dtype=np.float32)))
+            return model.voice_windows(np.ascontiguousarray(audio, dtype=np.float32))
 
     def _decode(self, model, audio: np.ndarray, language: str, task: str, cap: dict) -> tuple[list[Word], str]:
         options = {"word_timestamps": True, **self.decode_options, **cap}
@@ -229,6 +231,13 @@ class _MemoisedWhisper(WhisperModel):
             return "en"
         token, _ = self.model.detect_language(self.encode(self.first_window(features)))[0][0]
         return token[2:-2]  # "<|de|>" -> "de"
+
+    def voice_windows(self, audio: np.ndarray) -> list[EncoderWindow]:
+        """The voice's encoder pass: the speech span alone (features/audio.py `speech_span`), in
+        fixed windows from the span's start; times are those of the whole audio."""
+        start, end = speech_span(audio)
+        windows = self.grid_windows(self.feature_extractor(audio[start:end]))
+        return [EncoderWindow(w.start + start / SAMPLE_RATE, w.states) for w in windows]
 
     def grid_windows(self, features: np.ndarray) -> list[EncoderWindow]:
         """The encoder output of the fixed windows 0-30 s, 30-60 s, …, each cut at the end of the

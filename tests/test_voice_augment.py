@@ -5,7 +5,7 @@ import numpy as np
 from media_factory import tone
 from msa_demo.corpora import CorpusItem
 from training.extract import with_voice_variants
-from training.voice_augment import add_noise, augment
+from training.voice_augment import add_noise, augment, speed
 
 
 def _speechlike(seconds: float = 2.0) -> np.ndarray:
@@ -18,11 +18,25 @@ def test_a_seed_gives_one_variant_and_seeds_differ():
     audio = _speechlike()
     a, again, other = augment(audio, 7), augment(audio, 7), augment(audio, 8)
     np.testing.assert_array_equal(a, again)
-    assert not np.allclose(a, other)
+    assert a.shape != other.shape or not np.allclose(a, other)
     for variant in (a, other):
-        assert variant.shape == audio.shape and variant.dtype == np.float32
+        assert 0.9 * len(audio) <= len(variant) <= 1.12 * len(audio) and variant.dtype == np.float32
         assert np.isfinite(variant).all() and np.abs(variant).max() <= 1.0
-        assert not np.allclose(variant, audio)
+        assert variant.shape != audio.shape or not np.allclose(variant, audio)
+
+
+def test_speed_moves_pitch_and_length_together():
+    sr, f0 = 16_000, 200.0
+    audio = np.sin(2 * np.pi * f0 * np.arange(sr) / sr)
+    rates = set()
+    for seed in range(12):
+        out = speed(audio, np.random.default_rng(seed))
+        rate = len(audio) / len(out)
+        spectrum = np.abs(np.fft.rfft(out * np.hanning(len(out))))
+        heard = np.argmax(spectrum) * sr / len(out)
+        assert 0.89 < rate < 1.12 and abs(heard - f0 * rate) < 2.0, (rate, heard)
+        rates.add(round(rate, 3))
+    assert len(rates) >= 3  # the rate is drawn, not fixed
 
 
 def test_noise_is_added_at_the_asked_snr():

@@ -1,5 +1,5 @@
 """Bring a feature cache up to the current spec when the spec changed in one entry that can be
-recomputed from what the cache holds (training.reembed_text, training.remask_audio): each shard is
+recomputed from what the cache holds (training.reembed_text, training.restamp_cache): each shard is
 rewritten whole (tmp + rename) with the current spec id, shards already at it are skipped
 (resumable), and a cache of any other spec is refused — that one needs a re-extraction.
 """

@@ -3,7 +3,9 @@
 RAVDESS is 24 actors in a quiet studio with a good microphone; the app hears webcams and laptops in
 rooms. Each variant draws a chain of what those add — room reverb, the microphone's band and colour,
 background noise at a realistic SNR, gain and the clipping of a hot input, a lossy codec's narrow
-band — so the voice model cannot lean on the studio's sound. Variants are made for training items
+band — so the voice model cannot lean on the studio's sound; and half the variants are sped up or
+slowed down by up to 10 % (pitch and rate together, Kaldi-style speed perturbation), because 20 actors
+are few voices. Variants are made for training items
 only, at extraction time, and cached (k per item, `--augment k`): never for validation or test.
 """
 
@@ -15,13 +17,15 @@ from scipy import signal
 # the DSP is shared with the app's perturbation sweeps (one implementation, outputs unchanged)
 from msa_demo.perturb.dsp import SAMPLE_RATE, coloured_noise, decaying_noise, mix_at_snr, wet_mix
 
-__all__ = ["SAMPLE_RATE", "add_noise", "augment", "coloured_noise", "microphone", "narrow_band", "reverb"]
+__all__ = ["SAMPLE_RATE", "add_noise", "augment", "coloured_noise", "microphone", "narrow_band", "reverb", "speed"]
 
 
 def augment(audio: np.ndarray, seed: int) -> np.ndarray:
     """One variant of `audio` (16 kHz float32); the same seed gives the same variant."""
     rng = np.random.default_rng(seed)
     y = np.asarray(audio, dtype=np.float64)
+    if rng.random() < 0.5:
+        y = speed(y, rng)
     peak = np.abs(y).max() or 1.0
     if rng.random() < 0.7:
         y = reverb(y, rng)
@@ -34,6 +38,12 @@ def augment(audio: np.ndarray, seed: int) -> np.ndarray:
     if rng.random() < 0.15:  # a hot input clips
         y = np.clip(y, -0.3, 0.3) / 0.3 * peak
     return np.clip(y, -1.0, 1.0).astype(np.float32)
+
+
+def speed(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Played 0.9-1.1x as fast (resampled: pitch moves with the rate, as a tape would)."""
+    down = int(rng.integers(18, 23))  # 20/18 .. 20/22 of the length
+    return signal.resample_poly(y, 20, down) if down != 20 else y
 
 
 def reverb(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -7,11 +7,14 @@ RMS energy at 20 ms. Both are averaged over 5 steps (100 ms). Values are raw; mo
 them with statistics kept in the checkpoint. librosa's pitch tracker is numba-compiled: `warm_up()`
 pays that once per process, at start, instead of on the first user's clip.
 
-Only the speech is read: steps before the first and after the last step within SPEECH_SPAN_DB of
-the loudest one are masked (`speech_span_mask`). RAVDESS clips are ~45 % silence around the
-sentence, real recordings are cut at the words (or hold any amount of silence). Masking the silent
-steps does not make the speech's Whisper states independent of the silence before it, though:
-reports/voice_diagnosis.md (`python -m training.voice_diagnosis`) measures what still differs.
+Only the speech is read, and only the speech is encoded: `speech_span` finds it (Silero VAD's first
+speech start to its last speech end, SPEECH_PAD either side), Whisper's encoder runs on that span
+alone (asr.py), and the steps outside it are masked. Why before the encoder and not after: RAVDESS
+clips are ~45 % studio silence around the sentence, real recordings are cut at the words or hold
+any amount of silence, and Whisper's states of the speech depend on the silence before it
+(reports/voice_diagnosis.md) — a model trained on masked-but-encoded silence learnt "speech after
+studio silence". Silero, not an energy threshold: with background noise (a laptop, a room) an
+energy threshold keeps the silence and a clean copy of the same clip loses it.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from .spec import (
 from .types import ModalityFeatures
 
 SILENCE_DBFS = -60.0  # a clip whose loudest frame is below this holds no usable sound
-SPEECH_SPAN_DB = 35.0  # steps quieter than the loudest by more than this, before/after the speech, are off
+SPEECH_PAD = 0.1  # seconds kept either side of the speech found (a word's onset and release)
+MIN_SPAN = 0.2  # seconds: the shortest span encoded (Whisper's encoder needs a few frames)
+SPEECH_SPAN_DB = 35.0  # no speech found by the VAD: the span of frames within this of the loudest
 
 _warm = threading.Event()
 
@@ -64,20 +69,23 @@ def prosody(samples: np.ndarray) -> np.ndarray:
 
 
 def voice_features(steps: np.ndarray, windows: list, n_samples: int) -> tuple[ModalityFeatures, float]:
-    """(features, voiced fraction) from prosody steps and Whisper's encoder windows of the same audio."""
+    """(features, voiced fraction) from prosody steps and Whisper's encoder windows of the same audio
+    (windows of the speech span: the steps they do not cover are masked)."""
     n20 = int(np.ceil(n_samples / AUDIO_HOP))
     states = np.zeros((n20, WHISPER_DIM), np.float32)
+    covered = np.zeros(n20, bool)
     for window in windows:
         first = int(round(window.start / (AUDIO_HOP / SAMPLE_RATE)))
         part = window.states[: max(n20 - first, 0)]
         states[first: first + len(part)] = part
+        covered[first: first + len(part)] = True
     rows = np.zeros((n20, len(PROSODY_NAMES)), np.float32)
     rows[: min(n20, len(steps))] = steps[:n20]
     if len(steps) < n20 and len(steps):
         rows[len(steps):] = steps[-1]  # pyin's last frame can stop a step short of the audio
     values = _pool(np.concatenate([states, rows], axis=1))
     n = len(values)
-    mask = speech_span_mask(values)
+    mask = _pool(covered[:, None].astype(np.float32))[:, 0] >= 0.5
     start = np.arange(n) * AUDIO_POOL * AUDIO_HOP / SAMPLE_RATE
     times = np.stack([start, np.minimum(start + AUDIO_POOL * AUDIO_HOP / SAMPLE_RATE, n_samples / SAMPLE_RATE)], axis=1)
     voiced_fraction = float(steps[:, PROSODY_NAMES.index("voiced")].mean()) if len(steps) else 0.0
@@ -85,17 +93,38 @@ def voice_features(steps: np.ndarray, windows: list, n_samples: int) -> tuple[Mo
     return ModalityFeatures(values, mask, times), voiced_fraction
 
 
-def speech_span_mask(values: np.ndarray) -> np.ndarray:
-    """[n] bool: True from the first to the last step whose energy is within SPEECH_SPAN_DB of the
-    loudest step (pauses inside the speech stay; the silence around it goes)."""
-    n = len(values)
-    if not n:
-        return np.ones(0, bool)
-    energy = values[:, AUDIO_DIM - 1]
-    loud = np.flatnonzero(energy >= energy.max() - SPEECH_SPAN_DB)
-    mask = np.zeros(n, bool)
-    mask[loud[0]: loud[-1] + 1] = True
-    return mask
+def speech_span(samples: np.ndarray) -> tuple[int, int]:
+    """(start, end) in samples of the speech: Silero VAD's first start to its last end, SPEECH_PAD
+    either side; when the VAD hears no speech, the frames within SPEECH_SPAN_DB of the loudest. At
+    least MIN_SPAN long (inside the audio)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    n = len(samples)
+    y = np.ascontiguousarray(samples, dtype=np.float32)
+    found = get_speech_timestamps(y, VadOptions(speech_pad_ms=0, min_silence_duration_ms=100)) if n else []
+    pad = int(SPEECH_PAD * SAMPLE_RATE)
+    if found:
+        start, end = found[0]["start"] - pad, found[-1]["end"] + pad
+    else:
+        start, end = _energy_span(y)
+    start, end = max(start, 0), min(end, n)
+    short = int(MIN_SPAN * SAMPLE_RATE) - (end - start)
+    if short > 0:
+        start = max(0, start - short // 2)
+        end = min(n, start + int(MIN_SPAN * SAMPLE_RATE))
+        start = max(0, end - int(MIN_SPAN * SAMPLE_RATE))
+    return start, end
+
+
+def _energy_span(y: np.ndarray) -> tuple[int, int]:
+    """The frames (20 ms) from the first to the last within SPEECH_SPAN_DB of the loudest."""
+    usable = len(y) // AUDIO_HOP * AUDIO_HOP
+    if usable == 0:
+        return 0, len(y)
+    rms = np.sqrt((y[:usable].astype(np.float64).reshape(-1, AUDIO_HOP) ** 2).mean(1))
+    db = 20 * np.log10(np.maximum(rms, 1e-10))
+    loud = np.flatnonzero(db >= db.max() - SPEECH_SPAN_DB)
+    return int(loud[0] * AUDIO_HOP), int((loud[-1] + 1) * AUDIO_HOP)
 
 
 def _pool(values: np.ndarray) -> np.ndarray:

@@ -66,7 +66,10 @@ FEATURE_SPEC = {
             "model": f"Systran/faster-whisper-base@{BASE_REVISION}",
             "model_sha256": BASE_FILES["model.bin"],
             "runtime": "CTranslate2 via faster-whisper (int8 on CPU, float16 on CUDA)",
-            "windows": "fixed 30 s windows from 0 s, cut at the end of the audio (an even number of "
+            "input": "the speech span alone: Silero VAD (faster-whisper's, speech_pad_ms 0, "
+                     "min_silence_duration_ms 100) first start to last end, 0.1 s either side; the frames "
+                     "within 35 dB of the loudest when it hears none; at least 0.2 s",
+            "windows": "fixed 30 s windows from the span's start, cut at its end (an even number of "
                        "log-mel frames), not padded",
             "states": "last encoder layer, 512-d, 50 per second",
         },
@@ -74,8 +77,7 @@ FEATURE_SPEC = {
                     "fmin": PITCH_FMIN, "fmax": PITCH_FMAX,
                     "log_f0": "interpolated through unvoiced frames"},
         "pooling": f"mean of {AUDIO_POOL} consecutive 20 ms steps ({AUDIO_FPS:g} per second)",
-        "mask": "steps before the first / after the last step whose energy_db is within 35 dB of the "
-                "loudest step are masked (the silence around the speech)",
+        "mask": "steps not at least half inside the encoded speech span are masked",
         "features": AUDIO_FEATURE_NAMES,
         "normalisation": "none (models standardise with statistics stored in the checkpoint)",
     },
@@ -92,7 +94,7 @@ FEATURE_SPEC = {
 
 def spec_without(modality: str, key: str, spec: dict = FEATURE_SPEC) -> dict:
     """The spec without one entry of a modality's section: what a cache made before that entry was
-    added holds (`training.reembed_text` and `training.remask_audio` bring such caches up to date)."""
+    added holds (`training.reembed_text` brings such caches up to date)."""
     return {**spec, modality: {k: v for k, v in spec[modality].items() if k != key}}
 
 

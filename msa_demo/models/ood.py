@@ -11,9 +11,11 @@ the same for a one-frame FER still and a clip) under a low-rank Gaussian fitted 
 items — probabilistic PCA: per-dimension standardisation, the top-k principal directions with their
 variances, and one shared variance for the rest of the space (a shrunk covariance that a few
 hundred RAVDESS clips can estimate in 516 dimensions). Calibration: the 95th and 99th percentiles of
-the score on the VALIDATION items. Weight: 1 up to the 99th percentile, then the ratio of distances
-sqrt(q99 / score) (an input twice as far as the 99th percentile keeps half its weight), so ~1 % of
-in-distribution inputs lose a little and an input far away loses most of its say.
+the score on the VALIDATION items. Weight: 1 up to the 99th percentile; beyond it, what the modality
+was measured to be worth at that distance — the shipped models' unimodal skill (balanced polarity-3
+accuracy above chance, relative to the clean inputs') on validation inputs degraded until they lie
+that far out (`python -m training.guard_reliability`: noise, reverb, band-limiting, speed, blur,
+occlusion, ...; a monotone curve). Without a measured curve: sqrt(q99 / score).
 
 Stored once per feature spec as `checkpoints/ood-<spec id>.safetensors` (tensors + JSON metadata,
 no pickle), made by `python -m training.calibrate_ood --cache cache`.
@@ -98,8 +100,18 @@ class ModalityGuard:
         return self
 
     def weight(self, score: float) -> float:
-        """1 up to the 99th validation percentile, then (distance at q99) / distance."""
-        return 1.0 if score <= self.q99 else float(np.sqrt(self.q99 / score))
+        """1 up to the 99th validation percentile; beyond it the measured reliability curve where there
+        is one (info["reliability"]: distance² knots and weights, training/guard_reliability.py),
+        decaying as sqrt(last knot / score) past its last knot; without a curve sqrt(q99 / score)."""
+        if score <= self.q99:
+            return 1.0
+        curve = self.info.get("reliability")
+        if not curve:
+            return float(np.sqrt(self.q99 / score))
+        knots, weights = curve["distance"], curve["weight"]
+        if score <= knots[-1]:
+            return float(min(1.0, np.interp(score, knots, weights)))
+        return float(min(1.0, weights[-1] * np.sqrt(knots[-1] / score)))
 
 
 NOTICE = {"text": "words unlike the training texts", "audio": "voice unlike the training voices",
