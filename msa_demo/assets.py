@@ -31,6 +31,9 @@ TEXT_MODEL_REPO = "sentence-transformers/all-MiniLM-L6-v2"
 TEXT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 # checkpoints/text_adapter.safetensors (training/finetune_text.py): the sentiment LoRA merged into MiniLM
 TEXT_ADAPTER_SHA256 = "8b2b245e8e530daafa7ba96645267f24a12b0d83d5d01f7b8d51257ca11e0119"
+# the face CNN (checkpoints/face_cnn.safetensors; training/train_face_cnn.py): its embedding is part of the
+# visual features, so its hash is part of the feature spec
+FACE_CNN_SHA256 = "519baaa6fc4bb7856c85205c8984d85695ab61c6388eceb87eb8f71a433f22c4"
 
 
 def cache_dir() -> Path:

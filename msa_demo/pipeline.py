@@ -58,10 +58,11 @@ class FeaturePipeline:
         with self._lock:
             if self._face is None and self._face_error is None:
                 try:
+                    from .features.face_cnn import FaceCNNError
                     from .features.visual import FaceFeaturizer
 
                     self._face = FaceFeaturizer()
-                except AssetUnavailable as exc:
+                except (AssetUnavailable, FaceCNNError) as exc:
                     self._face_error = str(exc)
             return self._face
 

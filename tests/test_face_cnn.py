@@ -28,7 +28,7 @@ def model() -> FaceExpressionModel:
 def featurizer():
     from msa_demo.features.visual import FaceFeaturizer
 
-    return FaceFeaturizer(str(FACE_MODEL))
+    return FaceFeaturizer(str(FACE_MODEL), expression=None)
 
 
 def test_shipped_checkpoint_matches_its_card_and_is_small(model):

@@ -150,7 +150,24 @@ def test_fer_like_still_small_crop(pipeline, mosi_clips):
     crop = cv2.resize(crop, (48, 48))
     bundle = pipeline.extract(None, image_bytes=cv2.imencode(".jpg", crop)[1].tobytes())
     assert bundle.visual.present and bundle.face_fraction == 1.0
-    assert bundle.visual.values.shape == (1, 56)
+    assert bundle.visual.values.shape == (1, 120)  # 52 blendshapes, head pose, face flag, the CNN's 64
+    assert np.abs(bundle.visual.values[0, 56:]).sum() > 0
+
+
+@needs_face_model
+def test_the_face_cnn_embedding_is_the_one_face_embed_gives(pipeline, mosi_clips):
+    """One crop path: the pipeline's visual features carry, per frame with a face, the face CNN's
+    embedding of the crop face_embed (the CNN's own data path) takes from the same frame."""
+    from msa_demo.features.face_embed import embed_video
+    from msa_demo.features.visual import EMBEDDING, shipped_expression_model
+
+    visual = pipeline.extract(str(mosi_clips[0]), transcript="typed").visual
+    clip = pipeline.decode(str(mosi_clips[0]))
+    pixels = embed_video(pipeline.face_featurizer(), shipped_expression_model(), clip.frames, clip.frame_times)
+    assert visual.mask.sum() == pixels.found.sum() > 0
+    np.testing.assert_allclose(visual.values[visual.mask, EMBEDDING], pixels.expression.embedding[pixels.found],
+                               atol=1e-5)
+    assert not visual.values[~visual.mask].any()  # frames without a face stay zero
 
 
 @needs_face_model

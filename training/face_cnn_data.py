@@ -32,7 +32,7 @@ def _init(model_path: str | None) -> None:
     global _featurizer
     from msa_demo.features.visual import FaceFeaturizer
 
-    _featurizer = FaceFeaturizer(model_path)
+    _featurizer = FaceFeaturizer(model_path, expression=None)
 
 
 def _one(media: str):

@@ -38,7 +38,7 @@ def sample_metrics(shared: Path, checkpoint: Path, face_model: str | None) -> di
     from msa_demo.media import load_image
 
     test = [it for it in Fer2013Reader(shared).items() if it.split == "test"][::SAMPLE_STEP]
-    model, featurizer = FaceExpressionModel(checkpoint), FaceFeaturizer(face_model)
+    model, featurizer = FaceExpressionModel(checkpoint), FaceFeaturizer(face_model, expression=None)
     rows = [embed_still(featurizer, model, load_image(read_zip_media(it.media)).frames[0]) for it in test]
     emotion = np.array([EMOTIONS.index(it.label_class) for it in test])
     val3 = polarity3_index(np.array([it.label for it in test]))

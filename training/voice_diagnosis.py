@@ -7,7 +7,11 @@ Voice-only scores (the OOD guard off: the model's own reading) of the shipped mo
 2. the real MOSI clips as they are, with the Whisper part of the features replaced by its training
    mean, with the prosody part replaced by it, 12 dB quieter, 10 dB louder, and with 1 s of
    RAVDESS-like silence (noise at −80 dBFS) before and after — which part of the features carries
-   the reading, and whether the recording level or the missing silence matters.
+   the reading, and whether the recording level or the missing silence matters;
+3. how far each voice lies from the training voices under the OOD guard: its distance², the weight
+   the guard gives it, and the share of its standardised pooled vector outside the guard's principal
+   subspace of the training voices (RAVDESS validation for reference) — whether a real voice is a
+   RAVDESS voice seen differently or something the training voices do not span.
 Writes `reports/voice_diagnosis.md`.
 """
 
@@ -107,9 +111,37 @@ def main(argv: list[str] | None = None) -> int:
                      f"{cell(scores(f, 'prosody'))} | {cell(scores(voice(y * 0.25)))} | "
                      f"{cell(scores(voice(np.clip(y * 3.16, -1, 1))))} | "
                      f"{cell(scores(voice(np.concatenate([pad, y, pad]))))} |")
+    lines += _distances(voice, rows, SHARED, load_media)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
+
+
+def _distances(voice, rows, shared, load_media) -> list[str]:
+    """Section 3: distance², guard weight and off-subspace share of RAVDESS validation and real voices."""
+    from msa_demo.features.spec import FEATURE_SPEC_ID
+    from msa_demo.models.ood import OODGuard, guard_path, pooled
+
+    guard = OODGuard.load(guard_path(ROOT / "checkpoints", FEATURE_SPEC_ID), FEATURE_SPEC_ID).guards["audio"]
+
+    def measure(y):
+        x = pooled(voice(y))
+        z = (x - guard.mean) / guard.scale
+        proj = z @ guard.components.T
+        d = float(guard.score(x)[0])
+        return d, guard.weight(d), 1.0 - float((proj ** 2).sum() / (z ** 2).sum())
+
+    ref = np.array([measure(load_media(str(shared / r["source"]), audio_only=True).audio) for r in rows])
+    lines = ["", "## How far the voices lie from the training voices (OOD guard)", "",
+             f"Off-subspace share: of the standardised pooled voice, the part outside the guard's "
+             f"{len(guard.variances)} principal directions of the training voices.", "",
+             "| voice | distance² | guard weight | off-subspace share |", "|---|---:|---:|---:|",
+             f"| RAVDESS validation, {len(ref)} clips (median) | {np.median(ref[:, 0]):.0f} | "
+             f"{np.median(ref[:, 1]):.2f} | {np.median(ref[:, 2]):.2f} |"]
+    for clip in sorted((shared / "media" / "mosi_clips").glob("*.mp4")):
+        d, w, share = measure(load_media(str(clip), audio_only=True).audio)
+        lines.append(f"| {clip.stem} | {d:.0f} | {w:.2f} | {share:.2f} |")
+    return lines
 
 
 if __name__ == "__main__":

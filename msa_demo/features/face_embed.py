@@ -1,8 +1,8 @@
 """Frames -> MediaPipe landmarks -> aligned crops -> face-CNN outputs, for clips and stills.
 
-The one path from pixels to the CNN, so that the report, the tests, the training data and (with
-the next feature spec) the pipeline crop the same way. It uses the `on_face` hook of
-`visual.FaceTrack`, so the landmarks are the ones the blendshapes come from and MediaPipe runs once.
+The crops are the ones `visual.FaceTrack` takes for the visual features (its `crops`: the landmarks
+the blendshapes come from, MediaPipe run once), so the CNN's training data, its report and the
+pipeline crop the same way.
 
 - A clip: a frame with a face gives a crop; a frame without one has none (masked, as the
   blendshapes are).
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .face_cnn import FaceExpression, FaceExpressionModel
-from .face_crop import CROP_SIZE, crop_face
+from .face_crop import CROP_SIZE
 
 
 @dataclass
@@ -31,25 +31,17 @@ class FacePixels:
 
 def crops_of_video(featurizer, frames: np.ndarray, times: np.ndarray):
     """(FaceTrack, crops [N, 48, 48], found [N]) for a clip's frames."""
-    crops = np.zeros((len(frames), CROP_SIZE, CROP_SIZE), np.uint8)
-    found = np.zeros(len(frames), bool)
-
-    def keep(i, frame, landmarks):
-        crops[i] = crop_face(frame, landmarks)
-        found[i] = True
-
-    track = featurizer.extract_video(frames, times, on_face=keep)
-    return track, crops, found
+    track = featurizer.extract_video(frames, times)
+    return track, track.crops, track.mask.copy()
 
 
 def crop_of_still(featurizer, image: np.ndarray):
     """(FaceTrack, crop [48, 48], found) for one still (RGB or grey uint8)."""
     import cv2
 
-    seen = {}
-    track = featurizer.extract_image(image, on_face=lambda i, frame, lms: seen.update(crop=crop_face(frame, lms)))
-    if "crop" in seen:
-        return track, seen["crop"], True
+    track = featurizer.extract_image(image)
+    if track.mask[0]:
+        return track, track.crops[0], True
     grey = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
     if grey.shape != (CROP_SIZE, CROP_SIZE):
         grey = cv2.resize(grey, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..assets import FACE_MODEL_SHA256, TEXT_ADAPTER_SHA256, TEXT_MODEL_SHA256
+from ..assets import FACE_CNN_SHA256, FACE_MODEL_SHA256, TEXT_ADAPTER_SHA256, TEXT_MODEL_SHA256
 from ..whisper_weights import BASE_FILES, BASE_REVISION
 
 MODALITIES = ("text", "audio", "visual")
@@ -42,7 +42,9 @@ BLENDSHAPE_NAMES = (
     "mouthSmileRight mouthStretchLeft mouthStretchRight mouthUpperUpLeft mouthUpperUpRight "
     "noseSneerLeft noseSneerRight"
 ).split()
-VISUAL_FEATURE_NAMES = BLENDSHAPE_NAMES + ["head_yaw", "head_pitch", "head_roll", "face_present"]
+FACE_CNN_DIM = 64  # the face CNN's expression embedding (features/face_cnn.py)
+VISUAL_FEATURE_NAMES = (BLENDSHAPE_NAMES + ["head_yaw", "head_pitch", "head_roll", "face_present"]
+                        + [f"face_cnn_{i}" for i in range(FACE_CNN_DIM)])
 VISUAL_DIM = len(VISUAL_FEATURE_NAMES)
 
 FEATURE_DIMS = {"text": TEXT_DIM, "audio": AUDIO_DIM, "visual": VISUAL_DIM}
@@ -87,6 +89,15 @@ FEATURE_SPEC = {
         "fps": VISUAL_FPS,
         "features": VISUAL_FEATURE_NAMES,
         "head_pose": "radians, from the facial transformation matrix (R = Rz·Ry·Rx)",
+        "expression": {
+            "model": "checkpoints/face_cnn.safetensors (288k-parameter CNN trained on the FER2013 training "
+                     "split through the same crop path: training/train_face_cnn.py)",
+            "sha256": FACE_CNN_SHA256,
+            "crop": "features/face_crop.py crop_face: 48x48 grey, eyes levelled, FER2013 framing, from the "
+                    "landmarks of the face the blendshapes come from (stills: as MediaPipe saw them, bordered "
+                    "and upscaled)",
+            "output": "the 64-d embedding before its heads, per frame with a face",
+        },
         "no_face": "frame masked, values zero",
     },
 }

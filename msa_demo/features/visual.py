@@ -1,4 +1,6 @@
-"""Facial features with MediaPipe Tasks FaceLandmarker: 52 blendshapes, head pose, a face flag.
+"""Facial features with MediaPipe Tasks FaceLandmarker: 52 blendshapes, head pose, a face flag, and
+the face CNN's 64-d expression embedding of the face's aligned 48x48 crop (features/face_crop.py,
+features/face_cnn.py): the blendshapes describe the mesh, the CNN reads the pixels.
 
 VIDEO mode (with tracking) for clips, IMAGE mode for stills. A VIDEO-mode landmarker keeps
 tracking state between calls, so each clip gets a fresh one: otherwise a clip's features would
@@ -16,14 +18,22 @@ import weakref
 import numpy as np
 
 from ..assets import resolve_face_model
-from .spec import BLENDSHAPE_NAMES, VISUAL_DIM, VISUAL_FPS
+from .face_crop import CROP_SIZE, crop_face
+from .spec import BLENDSHAPE_NAMES, FACE_CNN_DIM, VISUAL_DIM, VISUAL_FPS
 from .types import ModalityFeatures
 
 SMALL_STILL = 160  # stills smaller than this (FER's 48x48 crops) get a border and an upscale
+FACE_PRESENT = len(BLENDSHAPE_NAMES) + 3  # the face_present column
+EMBEDDING = slice(FACE_PRESENT + 1, FACE_PRESENT + 1 + FACE_CNN_DIM)  # the face CNN's columns
 
 
 class FaceFeaturizer:
-    def __init__(self, model_path: str | None = None):
+    def __init__(self, model_path: str | None = None, expression="shipped"):
+        """`expression`: the face CNN (a FaceExpressionModel), "shipped" for the one the feature spec
+        names, or None to leave its columns zero (training the CNN itself collects crops only)."""
+        if expression == "shipped":
+            expression = shipped_expression_model()
+        self.expression = expression
         path = model_path or str(resolve_face_model())
         with open(path, "rb") as fh:
             self._model = fh.read()
@@ -66,13 +76,27 @@ class FaceFeaturizer:
                 track.add(i, landmarker.detect_for_video(_mp_image(frame), ms), frame)
         finally:
             landmarker.close()
+        track.embed(self.expression)
         return track
 
     def extract_image(self, image: np.ndarray, on_face=None) -> "FaceTrack":
         image = _pad_small(image)
         track = FaceTrack(1, on_face)
         track.add(0, self._image_landmarker().detect(_mp_image(image)), image)
+        track.embed(self.expression)
         return track
+
+
+def shipped_expression_model():
+    """The face CNN the feature spec names (its sha256 is checked against the spec's)."""
+    from ..assets import FACE_CNN_SHA256
+    from .face_cnn import FaceCNNError, FaceExpressionModel
+
+    model = FaceExpressionModel()
+    if model.card.get("sha256") != FACE_CNN_SHA256:
+        raise FaceCNNError("checkpoints/face_cnn.safetensors is not the face CNN the feature spec names "
+                           f"(sha256 {str(model.card.get('sha256'))[:12]}…, spec {FACE_CNN_SHA256[:12]}…)")
+    return model
 
 
 class FaceTrack:
@@ -82,6 +106,7 @@ class FaceTrack:
         self.on_face = on_face  # hook for pixel-level features (face_crop.py); output unchanged
         self.values = np.zeros((n, VISUAL_DIM), np.float32)
         self.mask = np.zeros(n, bool)
+        self.crops = np.zeros((n, CROP_SIZE, CROP_SIZE), np.uint8)  # the face's aligned crop, per frame
         self.multi_face_frames = 0
         self.keyframe: np.ndarray | None = None
         self.keyframe_landmarks: np.ndarray | None = None
@@ -95,22 +120,26 @@ class FaceTrack:
         k = int(np.argmax(areas))
         if not result.face_blendshapes or not result.facial_transformation_matrixes:
             return
-        if self.on_face is not None:  # the frame as MediaPipe saw it (stills: bordered, upscaled)
-            self.on_face(i, frame, np.array([[p.x, p.y, p.z] for p in result.face_landmarks[k]],
-                                            np.float32))
+        landmarks = np.array([[p.x, p.y, p.z] for p in result.face_landmarks[k]], np.float32)
+        self.crops[i] = crop_face(frame, landmarks)  # the frame as MediaPipe saw it (stills: bordered, upscaled)
+        if self.on_face is not None:
+            self.on_face(i, frame, landmarks)
         scores = {c.category_name: c.score for c in result.face_blendshapes[k]}
         self.values[i, : len(BLENDSHAPE_NAMES)] = [scores.get(n, 0.0) for n in BLENDSHAPE_NAMES]
         self.values[i, len(BLENDSHAPE_NAMES): len(BLENDSHAPE_NAMES) + 3] = head_pose(
             np.asarray(result.facial_transformation_matrixes[k])
         )
-        self.values[i, -1] = 1.0
+        self.values[i, FACE_PRESENT] = 1.0
         self.mask[i] = True
         if areas[k] > self._best_area:
             self._best_area = areas[k]
             self.keyframe = frame
-            self.keyframe_landmarks = np.array(
-                [[p.x, p.y, p.z] for p in result.face_landmarks[k]], np.float32
-            )
+            self.keyframe_landmarks = landmarks
+
+    def embed(self, expression) -> None:
+        """The face CNN's embedding of every frame with a face (one batch; None leaves it zero)."""
+        if expression is not None and self.mask.any():
+            self.values[self.mask, EMBEDDING] = expression(self.crops[self.mask]).embedding
 
     @property
     def face_fraction(self) -> float:
