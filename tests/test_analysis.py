@@ -11,7 +11,7 @@ import torch
 
 from msa_demo.analysis import analyze_features, rescore
 from msa_demo.explain import shapley_values
-from msa_demo.features.spec import AUDIO_DIM
+from msa_demo.features.spec import AUDIO_DIM, VISUAL_DIM
 from msa_demo.features.types import ModalityFeatures
 from msa_demo.models import collate, create_model, list_models, save_checkpoint
 from msa_demo.zoo import ModelZoo
@@ -176,7 +176,7 @@ def test_panels_say_what_a_text_only_sample_holds_and_keep_switched_off_apart():
     assert "not in the input" in robustness_markdown(off, full)
 
     clip = {**text, "audio": ModalityFeatures(np.ones((5, AUDIO_DIM), np.float32), np.ones(5, bool), np.zeros((5, 2))),
-            "visual": ModalityFeatures(np.ones((4, 56), np.float32), np.ones(4, bool), np.zeros((4, 2)))}
+            "visual": ModalityFeatures(np.ones((4, VISUAL_DIM), np.float32), np.ones(4, bool), np.zeros((4, 2)))}
     complete = analyze_features(clip, model)
     assert notices_markdown(complete).startswith("✓ all three modalities read")
     no_face = rescore(clip, model, present=["text", "audio"])
@@ -187,7 +187,7 @@ def test_panels_say_what_a_text_only_sample_holds_and_keep_switched_off_apart():
 
 
 def _features(*modalities: str) -> dict:
-    shapes = {"text": (3, 384), "audio": (5, AUDIO_DIM), "visual": (4, 56)}
+    shapes = {"text": (3, 384), "audio": (5, AUDIO_DIM), "visual": (4, VISUAL_DIM)}
     return {m: ModalityFeatures(np.ones(shapes[m], np.float32), np.ones(shapes[m][0], bool),
                                 np.zeros((shapes[m][0], 2))) for m in modalities}
 

@@ -7,7 +7,7 @@ import sys
 
 from conftest import ROOT, needs_face_model
 from msa_demo.cli import main
-from msa_demo.features.spec import AUDIO_DIM
+from msa_demo.features.spec import AUDIO_DIM, VISUAL_DIM
 
 
 @needs_face_model
@@ -15,7 +15,7 @@ def test_json_on_a_real_clip(mosi_clips, whisper_base, capsys):
     assert main(["features", str(mosi_clips[2]), "--json", "--whisper-model", whisper_base]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["text"]["shape"][1] == 384 and out["audio"]["shape"][1] == AUDIO_DIM
-    assert out["visual"]["shape"][1] == 56 and out["visual"]["face_fraction"] >= 0.9
+    assert out["visual"]["shape"][1] == VISUAL_DIM and out["visual"]["face_fraction"] >= 0.9
     assert 0.0 < out["audio"]["voiced_fraction"] <= 1.0
     assert out["transcript"] == "I mean that was impressive." and out["language"] == "en"
     assert set(out["timings"]) >= {"decode", "asr", "visual", "audio", "text"}

@@ -12,7 +12,7 @@ from conftest import MOSI_CLIPS, SHARED, needs_face_model, needs_shared
 from msa_demo.corpora import CorpusError, open_corpus
 from msa_demo.corpora.cache import CacheError, FeatureCache, write_index, write_shard
 from msa_demo.features import FEATURE_DIMS, FEATURE_SPEC_ID, ModalityFeatures
-from msa_demo.features.spec import AUDIO_DIM
+from msa_demo.features.spec import AUDIO_DIM, VISUAL_DIM
 from training.extract import extract_corpus, main
 
 needs_data = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason=f"{SHARED}/data is absent")
@@ -36,9 +36,9 @@ def test_round_trip_gives_identical_arrays(tmp_path):
     rng = np.random.default_rng(0)
     features = [
         {"text": _random(rng, 384, 7), "audio": _random(rng, AUDIO_DIM, 50),
-         "visual": _random(rng, 56, 9, masked=True)},
+         "visual": _random(rng, VISUAL_DIM, 9, masked=True)},
         {"text": _random(rng, 384, 3), "audio": ModalityFeatures.absent(AUDIO_DIM)},  # visual not given at all
-        {"visual": ModalityFeatures(np.zeros((1, 56)), np.zeros(1, bool), np.zeros((1, 2)), present=False)},
+        {"visual": ModalityFeatures(np.zeros((1, VISUAL_DIM)), np.zeros(1, bool), np.zeros((1, 2)), present=False)},
     ]
     rows = [dict(id=f"item{i}", split=s, group="g", label=v, label_class="c", label_detail="",
                  text="t, \"quoted\"\n", text_source="given", source="", face_fraction=0.0,
@@ -98,7 +98,7 @@ def test_fer_still_read_from_the_zip(pipeline, tmp_path):
     cache = FeatureCache(tmp_path)
     assert meta["splits"] == {"test": 4} and cache.meta["licence"].startswith("FER2013")
     for item in cache:
-        assert item.features["visual"].shape == (1, 56) and not item.features["text"].present
+        assert item.features["visual"].shape == (1, VISUAL_DIM) and not item.features["text"].present
         assert item.features["visual"].present == item.row["visual_present"]
         assert "::" in cache.media_path(item.row)
 

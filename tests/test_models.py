@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from msa_demo.features.spec import AUDIO_DIM, FEATURE_DIMS, FEATURE_SPEC_ID, MODALITIES
+from msa_demo.features.spec import AUDIO_DIM, FEATURE_DIMS, FEATURE_SPEC_ID, MODALITIES, VISUAL_DIM
 from msa_demo.features.types import ModalityFeatures
 from msa_demo.models import (CheckpointError, FeatureSpecMismatch, apply_missing, collate,
                              count_parameters, create_model, feature_stats, list_models,
@@ -86,14 +86,14 @@ def test_collate_pads_ragged_samples_and_marks_absence():
     ]
     batch = collate(items, labels=[0.5, -1.0, 2.0])
     assert batch.text.shape == (3, 9, 384) and batch.audio.shape == (3, 50, AUDIO_DIM)
-    assert batch.visual.shape == (3, 3, 56)
+    assert batch.visual.shape == (3, 3, VISUAL_DIM)
     assert batch.present.tolist() == [[True, True, False], [True, False, False], [False, False, True]]
     assert batch.text_mask.sum(1).tolist() == [5, 9, 0]
     assert torch.equal(batch.text[0, :5], torch.from_numpy(items[0]["text"].values))
     assert (batch.text[0, 5:] == 0).all() and (batch.audio[1:] == 0).all()
     assert batch.label.tolist() == [0.5, -1.0, 2.0] and batch.domain is None
     # a modality with no observed step (a clip without a face) counts as absent; no empty tensors
-    no_face = ModalityFeatures(np.ones((4, 56)), np.zeros(4, bool), np.zeros((4, 2)))
+    no_face = ModalityFeatures(np.ones((4, VISUAL_DIM)), np.zeros(4, bool), np.zeros((4, 2)))
     single = collate([{"text": feature("text", 4, rng), "visual": no_face}])
     assert single.present.tolist() == [[True, False, False]]
     assert single.audio.shape == (1, 1, AUDIO_DIM) and (single.visual == 0).all()

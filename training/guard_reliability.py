@@ -16,7 +16,7 @@ pulled every clip down. Here the guess is replaced by a measurement:
 What it cannot measure: a shift no condition makes (other words, other people, other rooms) may cost
 more than a degradation at the same distance; real voices lie beyond every condition here
 (reports/guard_reliability.md), so their weight comes from the decay past the last knot.
-The degraded features are cached (`cache/guard-shifts-<spec>.npz`), so re-fitting after a retrain
+The degraded features are kept (`cache/guard-shifts-<spec>.npz`), so re-fitting after a retrain
 costs seconds.
 """
 
@@ -52,7 +52,7 @@ CONDITIONS = {
 KNOTS = 12
 
 
-def shifted_features(modality: str, pipeline, limit: int | None, seed: int = 0) -> dict:
+def shifted_features(modality: str, pipeline, limit: int | None, cache: Path, seed: int = 0) -> dict:
     """{"values", "mask", "offsets", "label", "condition", "item"}: every validation item of the
     modality's corpus under every condition, through the live pipeline."""
     from msa_demo.corpora.base import read_zip_media
@@ -60,7 +60,7 @@ def shifted_features(modality: str, pipeline, limit: int | None, seed: int = 0) 
     from msa_demo.perturb.kinds import get_kind
     from msa_demo.perturb.video import face_boxes
 
-    rows = [r for r in csv.DictReader(open(ROOT / "cache" / CORPUS[modality] / "index.csv", encoding="utf-8"))
+    rows = [r for r in csv.DictReader(open(cache / CORPUS[modality] / "index.csv", encoding="utf-8"))
             if r["split"] == "valid"]
     if limit and len(rows) > limit:
         rows = [rows[i] for i in sorted(np.random.default_rng(seed).choice(len(rows), limit, replace=False))]
@@ -153,6 +153,8 @@ def skill_curve(distance: np.ndarray, correct: np.ndarray, truth: np.ndarray, cl
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.guard_reliability", description=__doc__.splitlines()[0])
     p.add_argument("--checkpoints", default=str(ROOT / "checkpoints"))
+    p.add_argument("--cache", default=str(ROOT / "cache"), help="feature caches (their validation lists; the "
+                   "degraded features are kept here too)")
     p.add_argument("--modalities", default="audio,visual")
     p.add_argument("--limit", type=int, default=300, help="validation items per corpus (seeded draw)")
     p.add_argument("--features-only", action="store_true", help="make the degraded features and stop")
@@ -164,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     from msa_demo.features.types import ModalityFeatures
 
     modalities = args.modalities.split(",")
-    store = ROOT / "cache" / f"guard-shifts-{FEATURE_SPEC_ID}.npz"
+    store = Path(args.cache) / f"guard-shifts-{FEATURE_SPEC_ID}.npz"
     shifts = {}
     if store.exists():
         with np.load(store) as fh:
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
 
         pipeline = FeaturePipeline()
         for m in missing:
-            shifts[m] = shifted_features(m, pipeline, args.limit)
+            shifts[m] = shifted_features(m, pipeline, args.limit, Path(args.cache))
         np.savez_compressed(store, **{f"{m}.{k}": v for m, s in shifts.items() for k, v in s.items()})
     if args.features_only:
         return 0

@@ -11,7 +11,10 @@ Voice-only scores (the OOD guard off: the model's own reading) of the shipped mo
 3. how far each voice lies from the training voices under the OOD guard: its distance², the weight
    the guard gives it, and the share of its standardised pooled vector outside the guard's principal
    subspace of the training voices (RAVDESS validation for reference) — whether a real voice is a
-   RAVDESS voice seen differently or something the training voices do not span.
+   RAVDESS voice seen differently or something the training voices do not span;
+4. how much 1.5 s of silence before a real clip moves its pooled Whisper states (relative norm of
+   the difference), with the encoder on the speech span (the feature spec) and on the whole audio
+   (the spec before msa-v2-8a786388).
 Writes `reports/voice_diagnosis.md`.
 """
 
@@ -112,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"{cell(scores(voice(np.clip(y * 3.16, -1, 1))))} | "
                      f"{cell(scores(voice(np.concatenate([pad, y, pad]))))} |")
     lines += _distances(voice, rows, SHARED, load_media)
+    lines += _silence_before(asr, SHARED, load_media)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
@@ -141,6 +145,27 @@ def _distances(voice, rows, shared, load_media) -> list[str]:
     for clip in sorted((shared / "media" / "mosi_clips").glob("*.mp4")):
         d, w, share = measure(load_media(str(clip), audio_only=True).audio)
         lines.append(f"| {clip.stem} | {d:.0f} | {w:.2f} | {share:.2f} |")
+    return lines
+
+
+def _silence_before(asr, shared, load_media) -> list[str]:
+    """Section 4: pooled Whisper states with and without 1.5 s of silence before the speech."""
+    model = asr.load()
+
+    def pooled_states(windows, skip_steps=0):
+        return np.concatenate([w.states for w in windows])[skip_steps:].mean(0)
+
+    lines = ["", "## 1.5 s of silence before the speech: change of the pooled Whisper states", "",
+             "| clip | seconds | speech span encoded (now) | whole audio encoded (before) |", "|---|---:|---:|---:|"]
+    for clip in sorted((shared / "media" / "mosi_clips").glob("*.mp4")):
+        y = load_media(str(clip), audio_only=True).audio
+        z = np.concatenate([np.zeros(24_000, np.float32), y])
+        change = []
+        for encode, skip in ((model.voice_windows, 0),
+                             (lambda a: model.grid_windows(model.feature_extractor(a)), 75)):
+            a, b = pooled_states(encode(y)), pooled_states(encode(z), skip)
+            change.append(np.linalg.norm(a - b) / np.linalg.norm(a))
+        lines.append(f"| {clip.stem} | {len(y) / 16000:.1f} | {change[0]:.0%} | {change[1]:.0%} |")
     return lines
 
 
