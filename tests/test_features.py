@@ -163,10 +163,11 @@ def test_the_face_cnn_embedding_is_the_one_face_embed_gives(pipeline, mosi_clips
 
     visual = pipeline.extract(str(mosi_clips[0]), transcript="typed").visual
     clip = pipeline.decode(str(mosi_clips[0]))
-    pixels = embed_video(pipeline.face_featurizer(), shipped_expression_model(), clip.frames, clip.frame_times)
+    pixels = embed_video(pipeline.face_featurizer(), shipped_expression_model(), clip.frames,
+                         clip.frame_times)
     assert visual.mask.sum() == pixels.found.sum() > 0
-    np.testing.assert_allclose(visual.values[visual.mask, EMBEDDING], pixels.expression.embedding[pixels.found],
-                               atol=1e-5)
+    np.testing.assert_allclose(visual.values[visual.mask, EMBEDDING],
+                               pixels.expression.embedding[pixels.found], atol=1e-5)
     assert not visual.values[~visual.mask].any()  # frames without a face stay zero
 
 
@@ -280,7 +281,8 @@ def test_the_speech_span_is_found_in_silence_and_in_noise(mosi_clips):
         padded = np.concatenate([np.zeros(lead, np.float32), speech, np.zeros(tail, np.float32)])
         padded = padded + floor * noise
         start, end = speech_span(padded)
-        assert abs((start - lead) - start0) < 0.15 * sr and abs((end - lead) - end0) < 0.25 * sr, (floor, start, end)
+        near = abs((start - lead) - start0) < 0.15 * sr and abs((end - lead) - end0) < 0.25 * sr
+        assert near, (floor, start, end)
         assert start > lead - 2 * SPEECH_PAD * sr
     assert speech_span(np.zeros(800, np.float32)) == (0, 800)  # nothing heard, shorter than the minimum
 

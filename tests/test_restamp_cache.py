@@ -4,7 +4,8 @@ every feature; a cache with it is refused (it needs a re-extraction)."""
 import numpy as np
 import pytest
 
-from msa_demo.corpora.cache import CACHE_FORMAT, CacheError, FeatureCache, read_meta, shard_name, write_index, write_shard
+from msa_demo.corpora.cache import (CACHE_FORMAT, CacheError, FeatureCache, read_meta, shard_name, write_index,
+                                    write_shard)
 from msa_demo.features.spec import FEATURE_DIMS, FEATURE_SPEC_ID
 from msa_demo.features.types import ModalityFeatures
 from training.restamp_cache import restamp
@@ -14,14 +15,15 @@ OLD = "msa-v2-00000000"
 
 def _cache(folder, modalities):
     rng = np.random.default_rng(0)
-    features = [{m: ModalityFeatures(rng.standard_normal((3, FEATURE_DIMS[m])).astype(np.float32), np.ones(3, bool),
-                                     np.zeros((3, 2), np.float32)) for m in modalities} for _ in range(4)]
-    rows = [{"id": f"item{i}", "split": "train", "group": "", "label": 0.0, "label_class": "", "label_detail": "",
-             "text": "", "text_source": "given", "source": "", "face_fraction": 0.0, "voiced_fraction": 0.0,
+    features = [{m: ModalityFeatures(rng.standard_normal((3, FEATURE_DIMS[m])).astype(np.float32),
+                                     np.ones(3, bool), np.zeros((3, 2), np.float32)) for m in modalities}
+                for _ in range(4)]
+    rows = [{"id": f"item{i}", "split": "train", "group": "", "label": 0.0, "label_class": "",
+             "label_detail": "", "text": "", "text_source": "given", "source": "", "face_fraction": 0.0, "voiced_fraction": 0.0,
              "duration": 0.0, "notices": ""} for i in range(4)]
     write_shard(folder / shard_name(0), rows, features, FEATURE_DIMS, OLD, "x")
-    write_index(folder, rows, {"format": CACHE_FORMAT, "feature_spec_id": OLD, "corpus": "x", "complete": True,
-                               "modalities": list(modalities)})
+    write_index(folder, rows, {"format": CACHE_FORMAT, "feature_spec_id": OLD, "corpus": "x",
+                               "complete": True, "modalities": list(modalities)})
     return features
 
 

@@ -37,11 +37,12 @@ SHARED = Path(os.environ.get("MSA_SHARED", ROOT.parent / "shared"))
 CORPUS = {"audio": "ravdess", "visual": "fer2013"}
 # (name, kind, severity); "speed" is training's resampling at a rate outside its ±10 %
 CONDITIONS = {
-    "audio": [("clean", None, None), ("pink noise 10 dB", "noise_pink", 10), ("pink noise 0 dB", "noise_pink", 0),
-              ("white noise 5 dB", "noise_white", 5), ("brown noise 0 dB", "noise_brown", 0),
+    "audio": [("clean", None, None), ("pink noise 10 dB", "noise_pink", 10),
+              ("pink noise 0 dB", "noise_pink", 0), ("white noise 5 dB", "noise_white", 5), ("brown noise 0 dB", "noise_brown", 0),
               ("reverb 0.5 s", "reverb", 0.5), ("reverb 1 s", "reverb", 1.0), ("reverb 2 s", "reverb", 2.0),
               ("low-pass 1 kHz", "band_limit", 1000), ("low-pass 500 Hz", "band_limit", 500),
-              ("clipped at 5 %", "clipping", 0.05), ("speed 0.8x", "speed", 0.8), ("speed 1.25x", "speed", 1.25)],
+              ("clipped at 5 %", "clipping", 0.05), ("speed 0.8x", "speed", 0.8),
+              ("speed 1.25x", "speed", 1.25)],
     # FER2013 stills are 48 px: a sigma of 1 px there is ~5 px on a webcam's face
     "visual": [("clean", None, None), ("blur 0.5 px", "blur", 0.5), ("blur 1 px", "blur", 1.0),
                ("blur 1.5 px", "blur", 1.5), ("upper quarter covered", "occlude_upper", 0.25),
@@ -80,7 +81,8 @@ def shifted_features(modality: str, pipeline, limit: int | None, cache: Path, se
                     y = clean if kind is None else get_kind(kind).apply(clean, severity, seed + i)
                 feature = pipeline.extract(None, transcript="-", audio_samples=y).audio
             else:
-                frames = clean.frames if kind is None else get_kind(kind).apply(clean.frames, severity, seed + i, boxes)
+                frames = (clean.frames if kind is None
+                          else get_kind(kind).apply(clean.frames, severity, seed + i, boxes))
                 feature = pipeline.extract(None, clip=replace(clean, frames=frames)).visual
             if not feature.present:
                 continue
@@ -144,14 +146,16 @@ def skill_curve(distance: np.ndarray, correct: np.ndarray, truth: np.ndarray, cl
     weight = np.zeros(len(truth))
     for c in np.unique(truth):
         weight[truth == c] = 1.0 / (truth == c).sum()
-    fit = IsotonicRegression(increasing=False, out_of_bounds="clip").fit(distance, correct, sample_weight=weight)
+    fit = IsotonicRegression(increasing=False, out_of_bounds="clip")
+    fit.fit(distance, correct, sample_weight=weight)
     clean_acc = np.mean([correct[clean & (truth == c)].mean() for c in np.unique(truth[clean])])
     span = max(clean_acc - 1 / 3, 1e-6)
     return np.clip((fit.predict(knots) - 1 / 3) / span, 0.0, 1.0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m training.guard_reliability", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m training.guard_reliability",
+                                description=__doc__.splitlines()[0])
     p.add_argument("--checkpoints", default=str(ROOT / "checkpoints"))
     p.add_argument("--cache", default=str(ROOT / "cache"), help="feature caches (their validation lists; the "
                    "degraded features are kept here too)")
@@ -209,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         mean_curve = np.minimum.accumulate(np.mean(list(curves.values()), axis=0))
         g.info["reliability"] = {"distance": [round(float(k), 2) for k in knots],
                                  "weight": [round(float(w), 4) for w in mean_curve],
-                                 "measured_on": f"{CORPUS[m]} validation, {len(CONDITIONS[m])} conditions "
-                                                f"(training/guard_reliability.py), mean of {len(models)} models"}
+                                 "measured_on": f"{CORPUS[m]} validation, {len(CONDITIONS[m])} conditions"
+                                                f" (training/guard_reliability.py), mean of {len(models)} models"}
         lines += _report(m, g, distance, truth, scores, s["condition"], knots, curves, mean_curve)
     guard.save(path)
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -232,8 +236,10 @@ def _report(m, g, distance, truth, scores, condition, knots, curves, mean_curve)
             right = polarity(scores[n][sel]) == truth[sel]
             cells.append(f"{np.mean([right[truth[sel] == k].mean() for k in np.unique(truth[sel])]):.2f}")
         d = float(np.median(distance[sel]))
-        lines.append(f"| {name} | {int(sel.sum())} | {d:.0f} | {g.weight(d):.2f} | " + " | ".join(cells) + " |")
-    lines += ["", "Weight curve (distance² → weight, mean of the models' skill; per model in brackets):", ""]
+        lines.append(f"| {name} | {int(sel.sum())} | {d:.0f} | {g.weight(d):.2f} | "
+                     + " | ".join(cells) + " |")
+    lines += ["", "Weight curve (distance² → weight, mean of the models' skill; per model in brackets):",
+              ""]
     for i, k in enumerate(knots):
         per = ", ".join(f"{curves[n][i]:.2f}" for n in names)
         lines.append(f"- {k:.0f} → {mean_curve[i]:.2f} ({per})")

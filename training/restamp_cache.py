@@ -26,14 +26,16 @@ def restamp(folder: Path, from_spec: str, changed: str) -> dict:
         raise CacheError(f"{folder}: not a feature cache")
     if changed in meta.get("modalities", MODALITIES):
         raise CacheError(f"{folder} holds the {changed} modality, whose features changed: re-extract it")
-    return rewrite_cache(folder, from_spec, f"spec id only ({changed} changed, not held)", lambda tensors, rows: 0)
+    return rewrite_cache(folder, from_spec, f"spec id only ({changed} changed, not held)",
+                         lambda tensors, rows: 0)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.restamp_cache", description=__doc__.splitlines()[0])
     p.add_argument("caches", nargs="+", help="cache folders (each with meta.json)")
     p.add_argument("--from-spec", required=True, help="the spec id the caches hold now")
-    p.add_argument("--changed", required=True, choices=MODALITIES, help="the modality whose spec section changed")
+    p.add_argument("--changed", required=True, choices=MODALITIES,
+                   help="the modality whose spec section changed")
     args = p.parse_args(argv)
     for folder in args.caches:
         print(json.dumps(restamp(Path(folder), args.from_spec, args.changed)), flush=True)

@@ -95,7 +95,8 @@ def shipped_expression_model():
     model = FaceExpressionModel()
     if model.card.get("sha256") != FACE_CNN_SHA256:
         raise FaceCNNError("checkpoints/face_cnn.safetensors is not the face CNN the feature spec names "
-                           f"(sha256 {str(model.card.get('sha256'))[:12]}…, spec {FACE_CNN_SHA256[:12]}…)")
+                           f"(sha256 {str(model.card.get('sha256'))[:12]}…, "
+                           f"spec {FACE_CNN_SHA256[:12]}…)")
     return model
 
 
@@ -121,7 +122,8 @@ class FaceTrack:
         if not result.face_blendshapes or not result.facial_transformation_matrixes:
             return
         landmarks = np.array([[p.x, p.y, p.z] for p in result.face_landmarks[k]], np.float32)
-        self.crops[i] = crop_face(frame, landmarks)  # the frame as MediaPipe saw it (stills: bordered, upscaled)
+        # the frame as MediaPipe saw it (stills: bordered, upscaled)
+        self.crops[i] = crop_face(frame, landmarks)
         if self.on_face is not None:
             self.on_face(i, frame, landmarks)
         scores = {c.category_name: c.score for c in result.face_blendshapes[k]}
