@@ -10,8 +10,10 @@ pulled every clip down. Here the guess is replaced by a measurement:
    modality alone (the OOD guard off).
 3. Per model, balanced accuracy as a decreasing function of distance² (isotonic regression, each
    item weighted by 1 / its class's count), turned into skill: (accuracy − 1/3) / (clean accuracy
-   − 1/3), clipped to [0, 1]; the curve stored is the mean over the shipped models, at knots from
-   the 99th percentile on. Past the last knot the weight keeps decaying as sqrt(last knot / d²).
+   − 1/3), clipped to [0, 1]; the curve stored is the mean over the shipped models (made monotone,
+   and divided by its value at the first knot, so that a typical clean input keeps weight 1), at
+   knots from the clean inputs' median distance² to the 99th percentile of all. Past the last
+   knot the weight keeps decaying as sqrt(last knot / d²).
 
 What it cannot measure: a shift no condition makes (other words, other people, other rooms) may cost
 more than a degradation at the same distance; real voices lie beyond every condition here
@@ -196,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = ["# What the voice and the face are worth away from their training features", "",
              "`python -m training.guard_reliability`: validation items, clean and degraded, re-extracted; "
              "distance² under the OOD guard; polarity-3 balanced accuracy of each shipped model with that "
-             "modality alone (guard off). The guard's weight beyond its 99th percentile is the mean skill "
-             "curve below (training/guard_reliability.py says how it is made).", ""]
+             "modality alone (guard off). The guard's weight is the mean skill curve below "
+             "(training/guard_reliability.py says how it is made).", ""]
     for m in modalities:
         s, g = shifts[m], guard.guards[m]
         vectors = [pooled(ModalityFeatures(s["values"][a:b], s["mask"][a:b], np.zeros((b - a, 2))))
@@ -206,11 +208,12 @@ def main(argv: list[str] | None = None) -> int:
         truth = polarity(s["label"])
         scores = unimodal_scores(models, m, s)
         clean = s["condition"] == 0
-        top = float(np.percentile(distance, 99))
-        knots = np.unique(np.r_[g.q99, np.geomspace(g.q99 * 1.05, max(top, g.q99 * 1.1), KNOTS - 1)])
+        start, top = float(np.median(distance[clean])), float(np.percentile(distance, 99))
+        knots = np.unique(np.r_[start, np.geomspace(start * 1.05, max(top, g.q99 * 1.1), KNOTS - 1)])
         curves = {n: skill_curve(distance, (polarity(v) == truth).astype(float), truth, clean, knots)
                   for n, v in scores.items()}
         mean_curve = np.minimum.accumulate(np.mean(list(curves.values()), axis=0))
+        mean_curve = mean_curve / max(mean_curve[0], 1e-6)  # 1 at the clean median: the weight is relative
         g.info["reliability"] = {"distance": [round(float(k), 2) for k in knots],
                                  "weight": [round(float(w), 4) for w in mean_curve],
                                  "measured_on": f"{CORPUS[m]} validation, {len(CONDITIONS[m])} conditions"

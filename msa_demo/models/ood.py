@@ -11,11 +11,12 @@ the same for a one-frame FER still and a clip) under a low-rank Gaussian fitted 
 items — probabilistic PCA: per-dimension standardisation, the top-k principal directions with their
 variances, and one shared variance for the rest of the space (a shrunk covariance that a few
 hundred RAVDESS clips can estimate in 516 dimensions). Calibration: the 95th and 99th percentiles of
-the score on the VALIDATION items. Weight: 1 up to the 99th percentile; beyond it, what the modality
-was measured to be worth at that distance — the shipped models' unimodal skill (balanced polarity-3
-accuracy above chance, relative to the clean inputs') on validation inputs degraded until they lie
-that far out (`python -m training.guard_reliability`: noise, reverb, band-limiting, speed, blur,
-occlusion, ...; a monotone curve). Without a measured curve: sqrt(q99 / score).
+the score on the VALIDATION items. Weight: what the modality was measured to be worth at that
+distance — the shipped models' unimodal skill (balanced polarity-3 accuracy above chance, relative to
+the clean inputs') on validation inputs, clean and degraded (`python -m training.guard_reliability`:
+noise, reverb, band-limiting, speed, blur, occlusion, ...; a monotone curve from the clean median
+on). Without a measured curve: 1 up to the 99th percentile, then sqrt(q99 / score). The notice
+("voice unlike the training voices") is given beyond the 99th percentile.
 
 Stored once per feature spec as `checkpoints/ood-<spec id>.safetensors` (tensors + JSON metadata,
 no pickle), made by `python -m training.calibrate_ood --cache cache`.
@@ -100,15 +101,16 @@ class ModalityGuard:
         return self
 
     def weight(self, score: float) -> float:
-        """1 up to the 99th validation percentile; beyond it the measured reliability curve where there
-        is one (info["reliability"]: distance² knots and weights, training/guard_reliability.py),
-        decaying as sqrt(last knot / score) past its last knot; without a curve sqrt(q99 / score)."""
-        if score <= self.q99:
-            return 1.0
+        """The measured reliability curve where there is one (info["reliability"]: distance² knots
+        from the clean validation median on, and weights; training/guard_reliability.py): 1 up to its
+        first knot, then the curve, then decaying as sqrt(last knot / score). Without a curve: 1 up
+        to the 99th validation percentile, then sqrt(q99 / score)."""
         curve = self.info.get("reliability")
         if not curve:
-            return float(np.sqrt(self.q99 / score))
+            return 1.0 if score <= self.q99 else float(np.sqrt(self.q99 / score))
         knots, weights = curve["distance"], curve["weight"]
+        if score <= knots[0]:
+            return 1.0
         if score <= knots[-1]:
             return float(min(1.0, np.interp(score, knots, weights)))
         return float(min(1.0, weights[-1] * np.sqrt(knots[-1] / score)))
@@ -143,7 +145,7 @@ class OODGuard:
     def notices(assessment: Mapping[str, dict]) -> list[str]:
         return [f"{NOTICE[m]}: its weight is reduced to {a['weight']:.2f} "
                 f"(distance² {a['score']:.0f}; 99 % of validation inputs are below {a['threshold']:.0f})"
-                for m, a in assessment.items() if a["weight"] < 1.0]
+                for m, a in assessment.items() if a["weight"] < 1.0 and a["score"] > a["threshold"]]
 
     def save(self, path: str | Path) -> Path:
         from safetensors.numpy import save_file
