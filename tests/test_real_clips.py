@@ -45,7 +45,7 @@ def test_default_model_gets_the_polarity_of_most_real_clips(results):
 
 @needs_face_model
 @pytest.mark.xfail(strict=True, reason="issue 12 minimum NOT met: the default model's own voice (guard off) "
-                   "reads all 4 real speakers as negative, midg -1.48 to -1.56 (reports/real_clips_unguarded.md; "
+                   "reads all 4 real speakers as negative, midg -0.37 to -1.47 (reports/real_clips_unguarded.md; "
                    "why: reports/voice_diagnosis.md)")
 def test_the_voice_does_not_read_every_speaker_the_same(results):
     voice = np.array([own["subsets"]["audio"] for _, _, own in results])
