@@ -71,13 +71,16 @@ def test_word_times_are_ordered_and_inside_the_clip(asr, mosi_clips):
 @needs_shared
 def test_one_encoder_pass_for_the_words_and_a_short_one_for_the_voice(asr, mosi_clips, encoder_calls):
     """Language detection and decoding share one encoding of the padded 30 s window; the voice gets
-    the audio's own length encoded (no padding), the same array as without transcription."""
+    its speech span encoded (no padding), the same array as without transcription."""
+    from msa_demo.features.audio import speech_span
+
     clip = load_media(mosi_clips[1])  # 12.3 s
     result = asr.transcribe(clip.audio)  # language detected, not given
-    assert [shape[-1] for shape in encoder_calls] == [3000, pytest.approx(len(clip.audio) / 160, abs=2)]
+    start, end = speech_span(clip.audio)
+    assert [shape[-1] for shape in encoder_calls] == [3000, pytest.approx((end - start) / 160, abs=2)]
     (window,) = result.encoder_windows
-    assert window.start == 0.0 and window.states.dtype == np.float32
-    assert window.states.shape == (pytest.approx(len(clip.audio) / 16_000 / FRAME_SECONDS, abs=2), 512)
+    assert window.start == pytest.approx(start / 16_000) and window.states.dtype == np.float32
+    assert window.states.shape == (pytest.approx((end - start) / 16_000 / FRAME_SECONDS, abs=2), 512)
     assert np.isfinite(window.states).all() and window.states.std() > 0.1
     # the voice of a typed-transcript analysis (and of corpus extraction) reads the same arrays
     np.testing.assert_array_equal(window.states, asr.encoder_windows(clip.audio)[0].states)
