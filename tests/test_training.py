@@ -58,6 +58,22 @@ def test_two_epoch_run_writes_a_loadable_checkpoint(tiny_caches, tmp_path, model
     assert "mosi" in names and any("synthetic" in n for n in names)
 
 
+def test_early_stopping_waits_for_min_epochs(tiny_caches, tmp_path):
+    """With nothing to learn (lr 0) and patience 1 a run stops after 2 epochs; min_epochs holds it
+    on, so a voice that starts to learn late is not cut off (mmmie seed 1112 was)."""
+    from training.config import TrainConfig
+    from training.train import train
+
+    epochs = {}
+    for min_epochs in (0, 4):
+        cfg = TrainConfig(corpora=["mosi", "ravdess"], max_epochs=8, samples_per_epoch=16, batch_size=8,
+                          composites=0, valid_composites=0, patience=1, lr=0.0, min_epochs=min_epochs)
+        result = train("late_fusion", cfg, seed=1111, cache_root=tiny_caches, out=tmp_path / str(min_epochs),
+                       progress=False)
+        epochs[min_epochs] = result["epochs"]
+    assert epochs == {0: 2, 4: 4}
+
+
 def test_composites_are_tri_modal_training_items(tiny_caches):
     # agreement rates and conflicts: tests/test_training_rows.py
     from training.data import load_examples, make_composites

@@ -5,7 +5,7 @@ import numpy as np
 from media_factory import tone
 from msa_demo.corpora import CorpusItem
 from training.extract import with_voice_variants
-from training.voice_augment import add_noise, augment, speed
+from training.voice_augment import CROSSFADE, add_noise, augment, scramble_content, speed
 
 
 def _speechlike(seconds: float = 2.0) -> np.ndarray:
@@ -50,8 +50,58 @@ def test_noise_is_added_at_the_asked_snr():
 
 def test_only_training_items_with_media_get_variants():
     items = [CorpusItem("a", "train", 1.0, media="a.flac"), CorpusItem("b", "valid", 1.0, media="b.flac"),
-             CorpusItem("c", "test", 1.0, media="c.flac"), CorpusItem("d", "train", 1.0, text="words")]
+             CorpusItem("c", "test", 1.0, media="c.flac"), CorpusItem("d", "train", 1.0, text="words"),
+             CorpusItem("e", "train", -1.0, media="e.flac")]
     out = with_voice_variants(items, 2)
-    assert [i.id for i in out] == ["a", "b", "c", "d", "a~aug1", "a~aug2"]
-    assert [i.augment for i in out[-2:]] == [1, 2] and all(i.split == "train" for i in out[-2:])
+    assert [i.id for i in out] == ["a", "b", "c", "d", "e", "a~aug1", "a~aug2", "e~aug1", "e~aug2"]
+    assert [i.augment for i in out[-4:]] == [1, 2, 1, 2] and all(i.split == "train" for i in out[-4:])
+    assert not any(i.scramble for i in out)
     assert with_voice_variants(items, 0) == items
+
+
+def test_scrambled_variants_come_after_the_others_so_a_cache_keeps_its_shards():
+    items = [CorpusItem("a", "train", 1.0, media="a.flac"), CorpusItem("e", "train", -1.0, media="e.flac")]
+    out = with_voice_variants(items, 2, scrambled=1)
+    assert out[:6] == with_voice_variants(items, 2)
+    assert [(i.id, i.augment, i.scramble) for i in out[6:]] == [("a~scr1", 3, True), ("e~scr1", 3, True)]
+
+
+def _syllables(seconds: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """0.5 s of silence, then `seconds` of 'syllables' whose pitch rises step by step (so their
+    order can be read back), then 0.5 s of silence; and the pitch of each 0.25 s syllable."""
+    sr = 16_000
+    pitches = 150.0 + 25.0 * np.arange(int(seconds * 4))
+    t = np.arange(sr // 4) / sr
+    window = np.hanning(len(t))
+    speech = np.concatenate([0.5 * np.sin(2 * np.pi * f * t) * window for f in pitches])
+    silence = np.zeros(sr // 2)
+    return np.concatenate([silence, speech, silence]).astype(np.float32), pitches
+
+
+def _pitch_track(y: np.ndarray, start: int, end: int, hop: int = 1600) -> list[float]:
+    sr = 16_000
+    track = []
+    for a in range(start, end - hop, hop):
+        frame = y[a:a + hop] * np.hanning(hop)
+        if np.abs(frame).max() > 0.05:
+            track.append(np.argmax(np.abs(np.fft.rfft(frame, 8 * hop))) * sr / (8 * hop))
+    return track
+
+
+def test_scrambling_reorders_the_speech_and_keeps_its_sound_and_the_silence():
+    audio, _ = _syllables()
+    out = scramble_content(audio, seed=5)
+    np.testing.assert_array_equal(out, scramble_content(audio, seed=5))
+    assert out.dtype == np.float32 and abs(len(out) - len(audio)) <= 20 * CROSSFADE
+    assert np.abs(out[:6000]).max() < 1e-6 and np.abs(out[-4000:]).max() < 1e-6  # silence stays put
+    before, after = _pitch_track(audio, 8000, len(audio) - 8000), _pitch_track(out, 8000, len(out) - 8000)
+    assert np.all(np.diff(before) >= 0)  # the original rises step by step …
+    assert np.sum(np.diff(after) < -10) >= 2  # … the scrambled one goes up and down
+    assert abs(np.median(after) - np.median(before)) < 30 and min(after) > 140 and max(after) < 345
+    rms = lambda y: np.sqrt((y.astype(np.float64) ** 2).mean())  # noqa: E731
+    assert abs(rms(out) / rms(audio) - 1) < 0.1
+
+
+def test_scrambling_a_sound_too_short_to_cut_returns_it_unchanged():
+    audio = (0.3 * np.sin(2 * np.pi * 200 * np.arange(1600) / 16_000)).astype(np.float32)
+    np.testing.assert_array_equal(scramble_content(audio, seed=1), audio)

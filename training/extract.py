@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         reader = open_corpus(args.corpus, args.root, labels=args.labels, licence=args.licence)
         summary = extract_corpus(reader, Path(args.out), workers=args.workers, limit=args.limit,
                                  shard_size=args.shard_size, whisper_model=args.whisper_model,
-                                 text_batch=args.text_batch, augment=args.augment, ray_address=args.ray)
+                                 text_batch=args.text_batch, augment=args.augment, scramble=args.scramble,
+                                 ray_address=args.ray)
     except (CorpusError, CacheError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -75,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--whisper-model", default=None, help="for clips without a transcript (default base)")
     parser.add_argument("--augment", type=int, default=0,
                         help="k seeded waveform variants of each training item's voice (default 0)")
+    parser.add_argument("--scramble", type=int, default=0,
+                        help="s more variants whose speech is shuffled in word-sized pieces first (default 0)")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="extract on Ray: --workers actors, each with its own pipeline; no ADDRESS "
                              "starts Ray on this machine, else a cluster address (auto, HOST:6379, "
@@ -86,19 +89,21 @@ def _parser() -> argparse.ArgumentParser:
 
 def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int | None = None,
                    shard_size: int | None = None, whisper_model: str | None = None, text_batch: int = 1,
-                   pipeline=None, progress: bool = True, augment: int = 0,
+                   pipeline=None, progress: bool = True, augment: int = 0, scramble: int = 0,
                    ray_address: str | None = None) -> dict:
     """Extract (or finish extracting) `reader` into `out`; returns the cache's meta, this run last.
 
     `pipeline`: an existing FeaturePipeline to use in this process (tests); else `workers` processes.
-    `augment`: k seeded waveform variants of every training item's voice, cached beside it.
+    `augment`: k seeded waveform variants of every training item's voice, cached beside it;
+    `scramble`: s more, their speech shuffled in pieces first (`with_voice_variants`).
     `ray_address`: extract on Ray ("local" starts it here; training/ray_extract.py), same shards.
     """
     started = time.perf_counter()
     items = list(reader.items())
     if limit is not None:
         items = items[:limit]
-    items = with_voice_variants(items, augment if "audio" in reader.modalities else 0)
+    if "audio" in reader.modalities:
+        items = with_voice_variants(items, augment, scramble)
     if not items:
         raise CorpusError(f"{reader.name}: no items to extract")
     spec_id = reader.spec_id
@@ -138,18 +143,23 @@ def extract_corpus(reader: CorpusReader, out: Path, workers: int = 2, limit: int
         "items_skipped_as_done": skipped, "items_failed": failed,
         "workers": workers if pipeline is None else 0, "ray": ray_address,
         "cpu_count": os.cpu_count(), "limit": limit, "text_batch": text_batch,
+        "augment": augment, "scramble": scramble,
     })
     write_index(out, rows, meta)
     return meta
 
 
-def with_voice_variants(items: list[CorpusItem], k: int) -> list[CorpusItem]:
-    """`items`, then k variants of each training item that has media (ids `<id>~aug<j>`); validation
-    and test items are never augmented."""
+def with_voice_variants(items: list[CorpusItem], k: int, scrambled: int = 0) -> list[CorpusItem]:
+    """`items`, then k variants of each training item that has media (ids `<id>~aug<j>`), then
+    `scrambled` more whose speech is first shuffled in pieces (ids `<id>~scr<j>`); validation and
+    test items are never augmented. The order keeps an existing cache's shards: adding scrambled
+    variants to a cache extracts only the new ones."""
     from dataclasses import replace
 
-    variants = [replace(item, id=f"{item.id}~aug{j}", augment=j)
-                for item in items if item.split == "train" and item.media for j in range(1, k + 1)]
+    training = [item for item in items if item.split == "train" and item.media]
+    variants = [replace(item, id=f"{item.id}~aug{j}", augment=j) for item in training for j in range(1, k + 1)]
+    variants += [replace(item, id=f"{item.id}~scr{j}", augment=k + j, scramble=True)
+                 for item in training for j in range(1, scrambled + 1)]
     return items + variants
 
 

@@ -90,10 +90,12 @@ def _augmented_voice(item: CorpusItem):
 
     from msa_demo.media import load_media
 
-    from .voice_augment import augment
+    from .voice_augment import augment, scramble_content
 
     audio = load_media(item.media, audio_only=True).audio
     seed = int.from_bytes(hashlib.blake2b(item.id.encode(), digest_size=8).digest(), "little")
+    if item.scramble:
+        audio = scramble_content(audio, seed)
     return augment(audio, seed)
 
 

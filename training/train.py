@@ -88,7 +88,8 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
 
     module = MSALightning(model, cfg)
     trainer = L.Trainer(
-        max_epochs=cfg.max_epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
+        max_epochs=cfg.max_epochs, min_epochs=min(cfg.min_epochs, cfg.max_epochs),
+        accelerator=accelerator, devices=devices, num_nodes=num_nodes,
         callbacks=[EarlyStopping("val/loss", patience=cfg.patience, mode="min")],
         enable_checkpointing=False, logger=False, enable_progress_bar=progress,
         enable_model_summary=False, deterministic="warn", num_sanity_val_steps=0,

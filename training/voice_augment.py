@@ -7,6 +7,12 @@ band — so the voice model cannot lean on the studio's sound; and half the vari
 slowed down by up to 10 % (pitch and rate together, Kaldi-style speed perturbation), because 20 actors
 are few voices. Variants are made for training items
 only, at extraction time, and cached (k per item, `--augment k`): never for validation or test.
+
+`scramble_content` (`--scramble s`: s more variants, scrambled before the chain above) shuffles the
+speech in word-sized pieces. RAVDESS actors say two sentences, so Whisper's states of any other words
+lie off the training voices (reports/voice_diagnosis.md: 54-71 % of a real voice's pooled features);
+shuffled pieces keep the speaker's pitch, loudness and voice quality — what the emotion is heard in —
+and give the encoder word sequences the actors never said.
 """
 
 from __future__ import annotations
@@ -17,7 +23,11 @@ from scipy import signal
 # the DSP is shared with the app's perturbation sweeps (one implementation, outputs unchanged)
 from msa_demo.perturb.dsp import SAMPLE_RATE, coloured_noise, decaying_noise, mix_at_snr, wet_mix
 
-__all__ = ["SAMPLE_RATE", "add_noise", "augment", "coloured_noise", "microphone", "narrow_band", "reverb", "speed"]
+__all__ = ["SAMPLE_RATE", "add_noise", "augment", "coloured_noise", "microphone", "narrow_band", "reverb",
+           "scramble_content", "speed"]
+
+PIECE_SECONDS = (0.15, 0.35)  # a syllable to a short word
+CROSSFADE = 160  # samples (10 ms) between shuffled pieces, so no cut clicks
 
 
 def augment(audio: np.ndarray, seed: int) -> np.ndarray:
@@ -38,6 +48,30 @@ def augment(audio: np.ndarray, seed: int) -> np.ndarray:
     if rng.random() < 0.15:  # a hot input clips
         y = np.clip(y, -0.3, 0.3) / 0.3 * peak
     return np.clip(y, -1.0, 1.0).astype(np.float32)
+
+
+def scramble_content(audio: np.ndarray, seed: int) -> np.ndarray:
+    """The speech span of `audio` cut into 0.15-0.35 s pieces in a seeded random order (10 ms
+    crossfades); the silence around it is kept. The same length within a few crossfades."""
+    from msa_demo.features.audio import speech_span
+
+    rng = np.random.default_rng(seed)
+    y = np.asarray(audio, dtype=np.float64)
+    start, end = speech_span(y.astype(np.float32))
+    cuts = [start]
+    while cuts[-1] < end:
+        cuts.append(min(end, cuts[-1] + int(rng.uniform(*PIECE_SECONDS) * SAMPLE_RATE)))
+    pieces = [y[a:b] for a, b in zip(cuts[:-1], cuts[1:]) if b - a > 2 * CROSSFADE]
+    if len(pieces) < 2:
+        return np.asarray(audio, dtype=np.float32)
+    order = rng.permutation(len(pieces))
+    ramp = np.linspace(0.0, 1.0, CROSSFADE)
+    speech = pieces[order[0]].copy()
+    for i in order[1:]:
+        piece = pieces[i]
+        speech[-CROSSFADE:] = speech[-CROSSFADE:] * ramp[::-1] + piece[:CROSSFADE] * ramp
+        speech = np.concatenate([speech, piece[CROSSFADE:]])
+    return np.concatenate([y[:start], speech, y[end:]]).astype(np.float32)
 
 
 def speed(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -32,7 +32,8 @@ class CorpusItem:
     `media`: a file path, or "zip_path::member" for a still inside a zip; None = no media.
     `group`: who is speaking/shown (speaker, actor, video), the unit of speaker-independent splits.
     `augment`: 0 for the item as recorded; k > 0 for the k-th seeded waveform variant of its voice
-    (training items only: training/voice_augment.py).
+    (training items only: training/voice_augment.py). `scramble`: that variant's speech is first
+    shuffled in word-sized pieces (`voice_augment.scramble_content`).
     """
 
     id: str
@@ -44,6 +45,7 @@ class CorpusItem:
     media: str | None = None
     group: str = ""
     augment: int = 0
+    scramble: bool = False
 
 
 class CorpusReader:
