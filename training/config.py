@@ -22,8 +22,8 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     patience: int = 5  # epochs without a better val/loss before stopping …
-    min_epochs: int = 10  # … but never before this many: the voice starts to learn at epoch 4-8
-    # (runs/*/seed*.log), and mmmie seed 1112 stopped at epoch 9 before it had (RAVDESS at chance)
+    min_epochs: int = 10  # … and never before this many (module.EarlyStoppingFrom): the voice starts to
+    # learn at epoch 4-8 (runs/*/seed*.log); mmmie seed 1112 stopped at epoch 9 before it had
     modality_dropout: float = 0.2  # whole-modality dropout per present modality
     max_missing_rate: float = 0.9  # LNLN frame/token drop: r ~ U(0, max) …
     p_complete: float = 0.5  # … reset to 0 for this share of samples and modalities

@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.real_clips", description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoints", default=str(ROOT / "checkpoints"))
     parser.add_argument("--out", default=str(ROOT / "reports" / "real_clips.md"))
+    parser.add_argument("--models", default=None, help="comma-separated (default: every registered model)")
     args = parser.parse_args(argv)
     from msa_demo.models import list_models
     from msa_demo.pipeline import FeaturePipeline
@@ -122,10 +123,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     use_shared_face_model(SHARED)
     zoo = ModelZoo(args.checkpoints)
-    untrained = [m for m in list_models() if not zoo.trained(m)]
+    models = args.models.split(",") if args.models else list_models()
+    unknown = sorted(set(models) - set(list_models()))
+    if unknown:
+        parser.error(f"unknown model(s): {', '.join(unknown)}")
+    untrained = [m for m in models if not zoo.trained(m)]
     if untrained:
         print(f"untrained (no usable checkpoint): {', '.join(untrained)}", file=sys.stderr)
-    rows = measure(FeaturePipeline(), zoo, list_models())
+    rows = measure(FeaturePipeline(), zoo, models)
     command = "python -m training.real_clips" + ("" if argv is None and len(sys.argv) == 1 else " " + " ".join(argv or sys.argv[1:]))
     text = markdown(rows, command)
     Path(args.out).write_text(text)

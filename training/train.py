@@ -53,7 +53,6 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
           progress: bool = True) -> dict:
     import lightning as L
     import torch
-    from lightning.pytorch.callbacks import EarlyStopping
     from torch.utils.data import DataLoader
 
     from msa_demo.corpora import READERS
@@ -61,7 +60,7 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
 
     from .composite_eval import VALID_SEED
     from .data import ExampleDataset, balanced_sampler, collate_examples, load_examples, make_composites
-    from .module import MSALightning
+    from .module import EarlyStoppingFrom, MSALightning
 
     started = time.perf_counter()
     if cfg.threads:
@@ -88,9 +87,8 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
 
     module = MSALightning(model, cfg)
     trainer = L.Trainer(
-        max_epochs=cfg.max_epochs, min_epochs=min(cfg.min_epochs, cfg.max_epochs),
-        accelerator=accelerator, devices=devices, num_nodes=num_nodes,
-        callbacks=[EarlyStopping("val/loss", patience=cfg.patience, mode="min")],
+        max_epochs=cfg.max_epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
+        callbacks=[EarlyStoppingFrom(cfg.min_epochs, "val/loss", patience=cfg.patience, mode="min")],
         enable_checkpointing=False, logger=False, enable_progress_bar=progress,
         enable_model_summary=False, deterministic="warn", num_sanity_val_steps=0,
     )
