@@ -135,3 +135,26 @@ def test_fer_test_sample_accuracy_is_what_the_card_says(model, featurizer):
     assert len(hits_em) == sample["n"]
     assert 100 * np.mean(hits_v3) == pytest.approx(sample["valence3"], abs=2.0)
     assert 100 * np.mean(hits_em) == pytest.approx(sample["emotion7"], abs=2.0)
+
+
+@needs_shared
+@needs_face_model
+def test_the_occlusion_sweeps_face_boxes_skip_the_face_cnn(mosi_frames):
+    """The perturbation sweep reads face boxes from the landmarks only: the CNN is not run for them
+    (it still is for the features)."""
+    from msa_demo.features.visual import EMBEDDING, FaceFeaturizer, shipped_expression_model
+    from msa_demo.perturb.video import face_boxes
+
+    calls = []
+    shipped = shipped_expression_model()
+
+    def counting(crops):
+        calls.append(len(crops))
+        return shipped(crops)
+
+    featurizer = FaceFeaturizer(expression=counting)
+    frames, times = mosi_frames
+    boxes = face_boxes(featurizer, frames, times)
+    assert calls == [] and all(b is not None for b in boxes)
+    track = featurizer.extract_video(frames, times)
+    assert calls == [len(frames)] and np.abs(track.values[:, EMBEDDING]).sum() > 0

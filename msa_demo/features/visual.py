@@ -61,9 +61,11 @@ class FaceFeaturizer:
             self._open.add(self._local.image)
         return self._local.image
 
-    def extract_video(self, frames: np.ndarray, times: np.ndarray, on_face=None) -> "FaceTrack":
+    def extract_video(self, frames: np.ndarray, times: np.ndarray, on_face=None,
+                      embed: bool = True) -> "FaceTrack":
         """Features for frames sampled at ~10 fps with their times in seconds. `on_face(i, frame,
-        landmarks)` is called for each frame with a face (see FaceTrack.add)."""
+        landmarks)` is called for each frame with a face (see FaceTrack.add). `embed=False` skips
+        the face CNN (its columns stay zero): for callers that want the landmarks only."""
         track = FaceTrack(len(frames), on_face)
         if not len(frames):
             return track
@@ -76,14 +78,14 @@ class FaceFeaturizer:
                 track.add(i, landmarker.detect_for_video(_mp_image(frame), ms), frame)
         finally:
             landmarker.close()
-        track.embed(self.expression)
+        track.embed(self.expression if embed else None)
         return track
 
-    def extract_image(self, image: np.ndarray, on_face=None) -> "FaceTrack":
+    def extract_image(self, image: np.ndarray, on_face=None, embed: bool = True) -> "FaceTrack":
         image = _pad_small(image)
         track = FaceTrack(1, on_face)
         track.add(0, self._image_landmarker().detect(_mp_image(image)), image)
-        track.embed(self.expression)
+        track.embed(self.expression if embed else None)
         return track
 
 

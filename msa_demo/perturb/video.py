@@ -54,7 +54,8 @@ def dropped(n: int, share: float, seed: int = 0) -> np.ndarray:
 
 def face_boxes(face, frames: np.ndarray, times: np.ndarray) -> list[Box | None]:
     """The largest face's landmark box in each frame (None where no face), read with `face` (a
-    features.visual.FaceFeaturizer), the same detector the features come from."""
+    features.visual.FaceFeaturizer), the same detector the features come from; its face CNN is not
+    run (the boxes need the landmarks only)."""
     boxes: list[Box | None] = [None] * len(frames)
     h, w = frames.shape[1:3] if len(frames) else (0, 0)
 
@@ -64,9 +65,9 @@ def face_boxes(face, frames: np.ndarray, times: np.ndarray) -> list[Box | None]:
                     min(int(ys.max()) + 1, h))
 
     if len(frames) == 1:
-        face.extract_image(frames[0], on_face=on_face)
+        face.extract_image(frames[0], on_face=on_face, embed=False)
     else:
-        face.extract_video(frames, times, on_face=on_face)
+        face.extract_video(frames, times, on_face=on_face, embed=False)
     return boxes
 
 
