@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from msa_demo.models.ood import ModalityGuard, OODGuard, guard_path
-from training.guard_reliability import polarity, skill_curve
+from training.guard_reliability import CONDITIONS, appended, polarity, skill_curve
 
 
 def test_skill_falls_with_distance_as_measured():
@@ -41,3 +41,21 @@ def test_weight_follows_the_curve_and_decays_past_it(tmp_path):
 
 def test_polarity_uses_mmsa_bins():
     assert polarity(np.array([-1.5, -0.5, 0.0, 0.5, 0.51, 3.0])).tolist() == [0, 1, 1, 1, 2, 2]
+
+
+def test_a_condition_added_later_is_appended_to_the_stored_inputs():
+    def shifts(lengths, condition):
+        offsets = np.cumsum([0, *lengths])
+        return {"values": np.arange(offsets[-1] * 2, dtype=np.float32).reshape(-1, 2) + 100 * condition,
+                "mask": np.ones(offsets[-1], bool), "offsets": offsets,
+                "label": np.full(len(lengths), float(condition)), "condition": np.full(len(lengths), condition),
+                "item": np.arange(len(lengths))}
+
+    old, new = shifts([3, 2], 0), shifts([4], 13)
+    joined = appended(old, new)
+    assert joined["offsets"].tolist() == [0, 3, 5, 9]
+    np.testing.assert_array_equal(joined["values"][5:9], new["values"])
+    np.testing.assert_array_equal(joined["values"][:5], old["values"])
+    assert joined["condition"].tolist() == [0, 0, 13] and joined["item"].tolist() == [0, 1, 0]
+    # the voice's newest condition is last, so the stored inputs' indices stay what they were
+    assert CONDITIONS["audio"][-1][1] == "scramble" and CONDITIONS["audio"][0][0] == "clean"

@@ -15,11 +15,15 @@ pulled every clip down. Here the guess is replaced by a measurement:
    knots from the clean inputs' median distance² to the 99th percentile of all. Past the last
    knot the weight keeps decaying as sqrt(last knot / d²).
 
-What it cannot measure: a shift no condition makes (other words, other people, other rooms) may cost
-more than a degradation at the same distance; real voices lie beyond every condition here
-(reports/guard_reliability.md), so their weight comes from the decay past the last knot.
-The degraded features are kept (`cache/guard-shifts-<spec>.npz`), so re-fitting after a retrain
-costs seconds.
+The voice's last condition is the shift that matters most on real people, other words: RAVDESS
+actors say two sentences, so any real speaker's Whisper states lie off theirs
+(reports/voice_diagnosis.md). "other words" plays the same validation clip with its speech cut into
+0.15-0.35 s pieces and shuffled (training/voice_augment.py `scramble_content`): the actor's pitch,
+loudness and voice quality stay, the word sequence is one the training never heard. It also loses
+the sentence's contour, so it measures what a voice is worth once the words are new, not only the
+words' cost. What no condition makes (other people, other rooms) may cost more than a degradation at
+the same distance. The shifted features are kept (`cache/guard-shifts-<spec>.npz`; a condition
+added to CONDITIONS is extracted alone and appended), so re-fitting after a retrain costs seconds.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ CONDITIONS = {
               ("reverb 0.5 s", "reverb", 0.5), ("reverb 1 s", "reverb", 1.0), ("reverb 2 s", "reverb", 2.0),
               ("low-pass 1 kHz", "band_limit", 1000), ("low-pass 500 Hz", "band_limit", 500),
               ("clipped at 5 %", "clipping", 0.05), ("speed 0.8x", "speed", 0.8),
-              ("speed 1.25x", "speed", 1.25)],
+              ("speed 1.25x", "speed", 1.25), ("other words (speech shuffled)", "scramble", None)],
     # FER2013 stills are 48 px: a sigma of 1 px there is ~5 px on a webcam's face
     "visual": [("clean", None, None), ("blur 0.5 px", "blur", 0.5), ("blur 1 px", "blur", 1.0),
                ("blur 1.5 px", "blur", 1.5), ("upper quarter covered", "occlude_upper", 0.25),
@@ -55,13 +59,16 @@ CONDITIONS = {
 KNOTS = 12
 
 
-def shifted_features(modality: str, pipeline, limit: int | None, cache: Path, seed: int = 0) -> dict:
+def shifted_features(modality: str, pipeline, limit: int | None, cache: Path, seed: int = 0,
+                     only: list[int] | None = None) -> dict:
     """{"values", "mask", "offsets", "label", "condition", "item"}: every validation item of the
-    modality's corpus under every condition, through the live pipeline."""
+    modality's corpus under every condition (or those indexed by `only`), through the live pipeline."""
     from msa_demo.corpora.base import read_zip_media
     from msa_demo.media import load_image, load_media
     from msa_demo.perturb.kinds import get_kind
     from msa_demo.perturb.video import face_boxes
+
+    from .voice_augment import scramble_content
 
     rows = [r for r in csv.DictReader(open(cache / CORPUS[modality] / "index.csv", encoding="utf-8"))
             if r["split"] == "valid"]
@@ -76,9 +83,13 @@ def shifted_features(modality: str, pipeline, limit: int | None, cache: Path, se
             clean = load_image(read_zip_media(source))
             boxes = face_boxes(pipeline.face_featurizer(), clean.frames, clean.frame_times)
         for c, (name, kind, severity) in enumerate(CONDITIONS[modality]):
+            if only is not None and c not in only:
+                continue
             if modality == "audio":
                 if kind == "speed":
                     y = speed_to(clean, severity)
+                elif kind == "scramble":
+                    y = scramble_content(clean, seed + i)
                 else:
                     y = clean if kind is None else get_kind(kind).apply(clean, severity, seed + i)
                 feature = pipeline.extract(None, transcript="-", audio_samples=y).audio
@@ -99,6 +110,13 @@ def shifted_features(modality: str, pipeline, limit: int | None, cache: Path, se
     return {"values": np.concatenate(values).astype(np.float32), "mask": np.concatenate(masks),
             "offsets": offsets, "label": np.array(labels, np.float32), "condition": np.array(conditions),
             "item": np.array(items)}
+
+
+def appended(shifts: dict, more: dict) -> dict:
+    """Two `shifted_features` results as one (the second's inputs after the first's)."""
+    offsets = np.r_[shifts["offsets"], shifts["offsets"][-1] + more["offsets"][1:]]
+    joined = {k: np.concatenate([shifts[k], more[k]]) for k in ("values", "mask", "label", "condition", "item")}
+    return {**joined, "offsets": offsets}
 
 
 def speed_to(audio: np.ndarray, rate: float) -> np.ndarray:
@@ -175,17 +193,20 @@ def main(argv: list[str] | None = None) -> int:
     store = Path(args.cache) / f"guard-shifts-{FEATURE_SPEC_ID}.npz"
     shifts = {}
     if store.exists():
-        with np.load(store) as fh:
-            for m in modalities:
+        with np.load(store) as fh:  # every modality's, so a run on some of them keeps the others'
+            for m in CORPUS:
                 shifts[m] = {k.split(".", 1)[1]: fh[k] for k in fh.files if k.startswith(m + ".")}
-    missing = [m for m in modalities if not shifts.get(m)]
-    if missing:
+    todo = {m: sorted(set(range(len(CONDITIONS[m]))) - set(shifts[m]["condition"].tolist()) if shifts.get(m)
+                      else range(len(CONDITIONS[m]))) for m in modalities}
+    if any(todo.values()):
         from msa_demo.pipeline import FeaturePipeline
 
         pipeline = FeaturePipeline()
-        for m in missing:
-            shifts[m] = shifted_features(m, pipeline, args.limit, Path(args.cache))
-        np.savez_compressed(store, **{f"{m}.{k}": v for m, s in shifts.items() for k, v in s.items()})
+        for m, conditions in todo.items():
+            if conditions:
+                more = shifted_features(m, pipeline, args.limit, Path(args.cache), only=list(conditions))
+                shifts[m] = appended(shifts[m], more) if shifts.get(m) else more
+        np.savez_compressed(store, **{f"{m}.{k}": v for m, s in shifts.items() if s for k, v in s.items()})
     if args.features_only:
         return 0
 
