@@ -48,7 +48,8 @@ def test_a_condition_added_later_is_appended_to_the_stored_inputs():
         offsets = np.cumsum([0, *lengths])
         return {"values": np.arange(offsets[-1] * 2, dtype=np.float32).reshape(-1, 2) + 100 * condition,
                 "mask": np.ones(offsets[-1], bool), "offsets": offsets,
-                "label": np.full(len(lengths), float(condition)), "condition": np.full(len(lengths), condition),
+                "label": np.full(len(lengths), float(condition)),
+                "condition": np.full(len(lengths), condition),
                 "item": np.arange(len(lengths))}
 
     old, new = shifts([3, 2], 0), shifts([4], 13)

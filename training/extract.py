@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--augment", type=int, default=0,
                         help="k seeded waveform variants of each training item's voice (default 0)")
     parser.add_argument("--scramble", type=int, default=0,
-                        help="s more variants whose speech is shuffled in word-sized pieces first (default 0)")
+                        help="s more variants, their speech shuffled in word-sized pieces first (default 0)")
     parser.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                         help="extract on Ray: --workers actors, each with its own pipeline; no ADDRESS "
                              "starts Ray on this machine, else a cluster address (auto, HOST:6379, "
@@ -157,7 +157,8 @@ def with_voice_variants(items: list[CorpusItem], k: int, scrambled: int = 0) -> 
     from dataclasses import replace
 
     training = [item for item in items if item.split == "train" and item.media]
-    variants = [replace(item, id=f"{item.id}~aug{j}", augment=j) for item in training for j in range(1, k + 1)]
+    variants = [replace(item, id=f"{item.id}~aug{j}", augment=j)
+                for item in training for j in range(1, k + 1)]
     variants += [replace(item, id=f"{item.id}~scr{j}", augment=k + j, scramble=True)
                  for item in training for j in range(1, scrambled + 1)]
     return items + variants

@@ -115,7 +115,8 @@ def shifted_features(modality: str, pipeline, limit: int | None, cache: Path, se
 def appended(shifts: dict, more: dict) -> dict:
     """Two `shifted_features` results as one (the second's inputs after the first's)."""
     offsets = np.r_[shifts["offsets"], shifts["offsets"][-1] + more["offsets"][1:]]
-    joined = {k: np.concatenate([shifts[k], more[k]]) for k in ("values", "mask", "label", "condition", "item")}
+    joined = {k: np.concatenate([shifts[k], more[k]])
+              for k in ("values", "mask", "label", "condition", "item")}
     return {**joined, "offsets": offsets}
 
 
@@ -196,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         with np.load(store) as fh:  # every modality's, so a run on some of them keeps the others'
             for m in CORPUS:
                 shifts[m] = {k.split(".", 1)[1]: fh[k] for k in fh.files if k.startswith(m + ".")}
-    todo = {m: sorted(set(range(len(CONDITIONS[m]))) - set(shifts[m]["condition"].tolist()) if shifts.get(m)
-                      else range(len(CONDITIONS[m]))) for m in modalities}
+    done = {m: set(shifts[m]["condition"].tolist()) if shifts.get(m) else set() for m in modalities}
+    todo = {m: sorted(set(range(len(CONDITIONS[m]))) - done[m]) for m in modalities}
     if any(todo.values()):
         from msa_demo.pipeline import FeaturePipeline
 
