@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MSA_SHARED", ROOT.parent / "shared"))
 DEFAULT_CLIPS = SHARED / "media" / "mosi_clips"
 FACE_MODEL = SHARED / "models" / "face_landmarker.task"
-EXTRACT_STAGES = ("decode", "load", "asr", "visual", "prosody", "audio", "text")
+EXTRACT_STAGES = ("decode", "load", "asr", "visual", "audio", "text")
 TOGGLE = (["text", "audio"], 0.3)  # visual switched off and 30% of steps dropped
 MODALITY_NAMES = ["text", "audio", "visual"]
 

@@ -5,15 +5,10 @@ int8 on CPU (any x86-64 or ARM CPU: CTranslate2 picks the kernels), float16 on C
 `whisper_weights.py` describes; when they cannot be had the result says "ASR unavailable — type the
 transcript" and never raises. A transcript typed by the user skips ASR entirely.
 
-Each 30 s window is encoded once per call. faster-whisper would encode the first window twice (once
-to detect the language, once to decode) and a third time to translate; here the encoder output is
-memoised by its input, the language is read from the same output the decoder then uses, and the
-voice features (`ASRResult.encoder_windows`) read the encoder too, on the speech span of the audio
-(the silence around the speech cut: features/audio.py): fixed windows (0-30 s, 30-60 s, … from the
-span's start) cut at the end of the span, not padded to 30 s. Padding costs a whole
-30 s pass whatever the clip's length (a 3 s corpus clip: ~30x the work; 2 s of one core on a busy
-machine), so the voice's pass is short and separate from the decoder's, and the same for a live
-clip, a typed transcript and corpus extraction.
+Each 30 s window is encoded once per call: faster-whisper would encode the first window twice
+(once to detect the language, once to decode) and a third time to translate; here the encoder
+output is memoised by its input and the language is read from the same output the decoder then uses.
+The voice features do not read Whisper (features/audio.py): the ASR lock is held for the words alone.
 Speech that is not English keeps its transcript for the page and is also translated (Whisper's
 `translate` task: decoder passes only) for the English text model.
 """
@@ -30,7 +25,6 @@ import numpy as np
 from faster_whisper import WhisperModel
 
 from .errors import AssetUnavailable
-from .features.audio import speech_span
 from .whisper_weights import resolve_whisper
 
 DEFAULT_WHISPER_MODEL = os.environ.get("MSA_WHISPER_MODEL", "base")
@@ -76,19 +70,9 @@ class Transcript:
 
 
 @dataclass
-class EncoderWindow:
-    """Whisper's encoder output for one fixed window (30 s, or less at the end) of the audio, not
-    padded: `states[k]` describes the 20 ms from `start + k * 0.02` s."""
-
-    start: float
-    states: np.ndarray  # [frames, d_model] float32
-
-
-@dataclass
 class ASRResult:
     transcript: Transcript | None
     notice: str | None = None
-    encoder_windows: list[EncoderWindow] = field(default_factory=list)
 
 
 def default_device() -> str:
@@ -171,18 +155,7 @@ class WhisperASR:
                 # the words spoken)
                 _, english = self._decode(model, audio, language, "translate",
                                           {**cap, "temperature": 0.0, "word_timestamps": False})
-            windows = model.voice_windows(audio)
-        return ASRResult(Transcript(text, words, language, source="whisper", english=english),
-                         encoder_windows=windows)
-
-    def encoder_windows(self, audio: np.ndarray) -> list[EncoderWindow] | None:
-        """The encoder output alone, for audio that was not transcribed (a typed transcript, no
-        speech detected); the same windows `transcribe` returns. None when Whisper is unavailable."""
-        model = self.load()
-        if model is None or not len(audio):
-            return None
-        with self._lock, model.memo():
-            return model.voice_windows(np.ascontiguousarray(audio, dtype=np.float32))
+        return ASRResult(Transcript(text, words, language, source="whisper", english=english))
 
     def _decode(self, model, audio: np.ndarray, language: str, task: str, cap: dict) -> tuple[list[Word], str]:
         options = {"word_timestamps": True, **self.decode_options, **cap}
@@ -232,25 +205,6 @@ class _MemoisedWhisper(WhisperModel):
         token, _ = self.model.detect_language(self.encode(self.first_window(features)))[0][0]
         return token[2:-2]  # "<|de|>" -> "de"
 
-    def voice_windows(self, audio: np.ndarray) -> list[EncoderWindow]:
-        """The voice's encoder pass: the speech span alone (features/audio.py `speech_span`), in
-        fixed windows from the span's start; times are those of the whole audio."""
-        start, end = speech_span(audio)
-        windows = self.grid_windows(self.feature_extractor(audio[start:end]))
-        return [EncoderWindow(w.start + start / SAMPLE_RATE, w.states) for w in windows]
-
-    def grid_windows(self, features: np.ndarray) -> list[EncoderWindow]:
-        """The encoder output of the fixed windows 0-30 s, 30-60 s, …, each cut at the end of the
-        audio and not padded (an even number of mel frames: the encoder halves it)."""
-        size = self.feature_extractor.nb_max_frames  # 3000 mel frames = 30 s
-        content = (features.shape[-1] - 1) // 2 * 2
-        windows = []
-        for start in range(0, content, size):
-            segment = np.ascontiguousarray(features[:, start: min(start + size, content)])
-            windows.append(EncoderWindow(start * self.feature_extractor.time_per_frame,
-                                         _to_numpy(self.encode(segment))[0]))
-        return windows
-
 
 def _has_speech(audio: np.ndarray) -> bool:
     """Silero VAD (faster-whisper's, ~30 ms for 12 s on CPU) before Whisper: on silence or noise
@@ -258,13 +212,3 @@ def _has_speech(audio: np.ndarray) -> bool:
     from faster_whisper.vad import get_speech_timestamps
 
     return bool(get_speech_timestamps(audio))
-
-
-def _to_numpy(output) -> np.ndarray:
-    """A CTranslate2 StorageView as float32 numpy (on CPU directly; on CUDA through torch)."""
-    try:
-        return np.asarray(output, dtype=np.float32)
-    except Exception:  # a CUDA StorageView has no array interface on the host
-        import torch
-
-        return torch.as_tensor(output, device="cuda").float().cpu().numpy()

@@ -156,6 +156,9 @@ def _human_analysis(r: dict) -> str:
              "contributions: " + ", ".join(f"{m} {v:+.3f}" for m, v in r["contributions"].items()),
              "subsets: " + ", ".join(f"{k} {v:+.2f}" for k, v in r["subsets"].items()),
              f"transcript: {r['transcript'] or '(none)'}"]
+    arousal = [f"{name} {a['label']} (P(high) {a['high']:.2f})" for name, a in (r.get("arousal") or {}).items() if a]
+    if arousal:
+        lines.append("arousal (how strongly, not part of the score): " + ", ".join(arousal))
     return "\n".join(lines + [f"notice: {n}" for n in r["notices"]])
 
 

@@ -17,9 +17,11 @@ import numpy as np
 
 from .asr import DEFAULT_WHISPER_MODEL, Transcript, WhisperASR
 from .errors import AssetUnavailable, MediaError
-from .features.audio import is_silent, prosody, usable_audio, voice_features, warm_up
+from .features.audio import Voice, is_silent, prosody, speech_span, usable_audio, voice_features, warm_up
+from .features.egemaps import egemaps_lld
 from .features.spec import AUDIO_DIM, TEXT_DIM, VISUAL_DIM, VISUAL_FPS
 from .features.types import FeatureBundle, ModalityFeatures, check_dims
+from .features.voice_reference import VoiceReference
 from .media import (DEFAULT_MAX_SECONDS, DEFAULT_MAX_UPLOAD_MB, MediaClip, load_audio_track, load_image,
                     load_media, media_kind)
 
@@ -80,16 +82,18 @@ class FeaturePipeline:
     # --- the path -----------------------------------------------------------------------------
     def extract(self, path: str | None = None, transcript: str | None = None,
                 progress: Progress | None = None, image_bytes: bytes | None = None,
-                audio_samples: np.ndarray | None = None, clip: MediaClip | None = None) -> FeatureBundle:
+                audio_samples: np.ndarray | None = None, clip: MediaClip | None = None,
+                voice_reference: VoiceReference | None = None) -> FeatureBundle:
         """Features for a media file and/or a transcript. Raises MediaError for unusable input.
         `audio_samples`: 16 kHz audio given as an array instead of a file (training's augmented voices).
-        `clip`: media already decoded (and perturbed: msa_demo/perturb/sweep.py) instead of a file."""
+        `clip`: media already decoded (and perturbed: msa_demo/perturb/sweep.py) instead of a file.
+        `voice_reference`: the speaker's baseline the voice is measured against (None: the
+        recording's own; features/voice_reference.py)."""
         report = progress or (lambda fraction, desc: None)
         timings: dict[str, float] = {}
         notices: list[str] = []
 
         asr_notices: list[str] = []
-        encoder_windows: list = []  # Whisper's encoder output, one entry per 30 s window
         face_notices: list[str] = []
         voice_notices: list[str] = []
 
@@ -98,11 +102,11 @@ class FeaturePipeline:
                 return self._visual(clip, face_notices)
 
         def voice(clip):
-            with _timed(timings, "prosody"):
-                return self._prosody(clip, voice_notices)
+            with _timed(timings, "audio"):
+                return self._voice(clip, voice_notices, voice_reference)
 
         def decode_and_read(clip=None):
-            """Decode (unless done), then read the face here and the voice's prosody as a job of its own."""
+            """Decode (unless done), then read the face here and the voice as a job of its own."""
             if clip is None:
                 with _timed(timings, "decode"):
                     clip = self._decode(path, image_bytes, audio_samples, given)
@@ -130,19 +134,18 @@ class FeaturePipeline:
         try:
             report(0.2, "transcribing" + (", reading the face and the voice" if reading else ""))
             with _timed(timings, "asr"):
-                spoken = self._transcript(audio, transcript, asr_notices, encoder_windows)
+                spoken = self._transcript(audio, transcript, asr_notices)
         finally:
             # a MediaError from decoding is raised here
             clip, seen, heard = reading.result() if reading else (clip, None, None)
         if early_audio is not None and not np.array_equal(early_audio, clip.audio):
             asr_notices.clear()  # a damaged file, cut short with its frames: transcribe what was kept
-            spoken = self._transcript(clip.audio, transcript, asr_notices, encoder_windows)
+            spoken = self._transcript(clip.audio, transcript, asr_notices)
         if reading is None:
             report(0.5, "reading the face and the voice")
             seen = face(clip)
-        steps = heard.result() if heard is not None else voice(clip)
-        with _timed(timings, "audio"):
-            audio, voiced_fraction = self._audio(clip, steps, encoder_windows, voice_notices)
+        voiced = heard.result() if heard is not None else voice(clip)
+        audio = voiced.features if voiced is not None else ModalityFeatures.absent(AUDIO_DIM)
         visual, face_fraction, keyframe, landmarks = seen
         notices += (clip.notices if clip else []) + asr_notices + face_notices + voice_notices
 
@@ -152,9 +155,10 @@ class FeaturePipeline:
 
         bundle = FeatureBundle(
             text=text, audio=audio, visual=visual, transcript=spoken,
-            duration=clip.duration if clip else 0.0, voiced_fraction=voiced_fraction,
+            duration=clip.duration if clip else 0.0,
+            voiced_fraction=voiced.voiced_fraction if voiced is not None else 0.0,
             face_fraction=face_fraction, notices=notices, timings=timings,
-            keyframe=keyframe, keyframe_landmarks=landmarks, encoder_windows=encoder_windows,
+            keyframe=keyframe, keyframe_landmarks=landmarks, voice=voiced,
         )
         check_dims(bundle)
         report(1.0, "done")
@@ -166,8 +170,8 @@ class FeaturePipeline:
         with _timed(timings, "load"):
             if audio is not None and len(audio):
                 warm_up()
-                if not is_silent(audio):
-                    self.asr.load()  # the transcription, and the voice (Whisper's encoder) even when typed
+                if not is_silent(audio) and not (typed or "").strip():
+                    self.asr.load()  # the transcription (the voice does not need Whisper)
             if has_video:
                 self.face_featurizer()
             self.text_featurizer()
@@ -201,8 +205,8 @@ class FeaturePipeline:
             return None
         return load_media(path, fps=self.fps, max_seconds=self.max_seconds, max_mb=self.max_mb)
 
-    def _transcript(self, audio, typed: str | None, notices: list[str], heard: list | None = None) -> Transcript:
-        """The transcript; Whisper's encoder windows go into `heard` (for the voice features)."""
+    def _transcript(self, audio, typed: str | None, notices: list[str]) -> Transcript:
+        """The transcript: typed, or Whisper's."""
         if typed is not None and typed.strip():
             return Transcript.typed(typed)
         if audio is None or not len(audio):
@@ -211,8 +215,6 @@ class FeaturePipeline:
             notices.append("no speech heard: text modality off (type a transcript to add it)")
             return Transcript("", source="none")
         result = self.asr.transcribe(audio)
-        if heard is not None:
-            heard[:] = result.encoder_windows
         if result.notice:
             notices.append(result.notice)
         if result.transcript is None:
@@ -250,8 +252,10 @@ class FeaturePipeline:
         keyframe = track.keyframe if track.keyframe is not None else clip.frames[len(clip.frames) // 2]
         return features, track.face_fraction, keyframe, track.keyframe_landmarks
 
-    def _prosody(self, clip: MediaClip | None, notices: list[str]):
-        """The slow half of the voice (pyin), alongside the transcription; None when there is none."""
+    def _voice(self, clip: MediaClip | None, notices: list[str],
+               reference: VoiceReference | None) -> Voice | None:
+        """The voice (pyin, openSMILE, the speech span), alongside the transcription; None when
+        there is none to read."""
         if clip is None or not clip.has_audio:
             return None
         why_not = usable_audio(clip.audio)
@@ -259,20 +263,8 @@ class FeaturePipeline:
             if why_not:
                 notices.append(why_not)
             return None
-        return prosody(clip.audio)
-
-    def _audio(self, clip: MediaClip | None, steps, windows: list, notices: list[str]):
-        """The voice: prosody + Whisper's encoder states (from the transcription's own pass; encoded
-        here when nothing was transcribed)."""
-        if steps is None:
-            return ModalityFeatures.absent(AUDIO_DIM), 0.0
-        if not windows:
-            windows[:] = self.asr.encoder_windows(clip.audio) or []
-        if not windows:
-            notices.append(f"the voice is read by Whisper's encoder, which is unavailable "
-                           f"({self.asr.unavailable_reason()}): audio modality off")
-            return ModalityFeatures.absent(AUDIO_DIM), 0.0
-        return voice_features(steps, windows, len(clip.audio))
+        y = clip.audio
+        return voice_features(prosody(y), egemaps_lld(y), speech_span(y), len(y), reference)
 
     def _text_features(self, spoken: Transcript, notices: list[str]) -> ModalityFeatures:
         if not spoken.text:

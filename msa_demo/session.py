@@ -15,9 +15,11 @@ from typing import Callable
 import numpy as np
 
 from .analysis import analyze_features
+from .arousal import read_arousal
 from .asr import Transcript
 from .features.spec import MODALITIES, TEXT_DIM
 from .features.types import ModalityFeatures
+from .features.voice_reference import VoiceReference, combine
 from .over_time import over_time
 from .pipeline import FeaturePipeline
 from .word_attribution import word_attributions
@@ -41,6 +43,8 @@ class Extracted:
     language: str | None = None  # what Whisper detected; None for typed text
     timings: dict[str, float] = field(default_factory=dict)  # extraction stage -> seconds (live input)
     duration: float = 0.0  # seconds of media (0 for typed text alone)
+    voice: object | None = None  # features.audio.Voice: the raw voice and its own reference (re-basing)
+    voice_baseline: str = "own"  # what the voice is measured against: "own" or "session:<n recordings>"
 
     @property
     def typed(self) -> bool:
@@ -65,7 +69,28 @@ def extract_input(pipeline: FeaturePipeline, path: str | None, transcript: str |
         language=getattr(spoken, "language", None),
         timings=dict(bundle.timings),
         duration=float(bundle.duration),
+        voice=bundle.voice,
     )
+
+
+def with_session_baseline(extracted: Extracted, session: VoiceReference | None,
+                          recordings: int) -> tuple[Extracted, VoiceReference | None, int]:
+    """The Live tab's running baseline: the voice measured against the median of this recording and
+    the session's earlier ones (`session`, `recordings` of them); returns the input so measured, the
+    session's reference with this recording added, and the new count. A recording without a voice
+    leaves the session as it was. Only medians are kept, never audio."""
+    voice = extracted.voice
+    if voice is None or not extracted.features["audio"].present:
+        return extracted, session, recordings
+    running = combine([session, voice.reference])
+    if session is None:
+        return extracted, running, 1
+    audio = voice.against(running)
+    notice = (f"voice measured against your {recordings + 1} recordings in this session (untick "
+              "'Session voice baseline' when someone else speaks)")
+    return (replace(extracted, features={**extracted.features, "audio": audio},
+                    notices=extracted.notices + [notice], voice_baseline=f"session:{recordings + 1}"),
+            running, recordings + 1)
 
 
 def with_transcript(pipeline: FeaturePipeline, extracted: Extracted, text: str) -> Extracted:
@@ -102,6 +127,8 @@ def explain(extracted: Extracted, zoo: ModelZoo, model_name: str, *, present=Non
     result["model"] = model_name
     result["trained"] = zoo.card(model_name) is not None
     result["language"] = extracted.language
+    result["arousal"] = read_arousal(extracted.features)
+    result["voice_baseline"] = extracted.voice_baseline
     return result
 
 

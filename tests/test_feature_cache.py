@@ -13,6 +13,7 @@ from msa_demo.corpora import CorpusError, open_corpus
 from msa_demo.corpora.cache import CacheError, FeatureCache, write_index, write_shard
 from msa_demo.features import FEATURE_DIMS, FEATURE_SPEC_ID, ModalityFeatures
 from msa_demo.features.spec import AUDIO_DIM, VISUAL_DIM
+from msa_demo.features.voice_reference import combine, reference_of, relative_to
 from training.extract import extract_corpus, main
 
 needs_data = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason=f"{SHARED}/data is absent")
@@ -55,6 +56,12 @@ def test_round_trip_gives_identical_arrays(tmp_path):
         assert item.label == rows[i]["label"] and item.row["text"] == "t, \"quoted\"\n"
         for m, dim in FEATURE_DIMS.items():
             expected = features[i].get(m, ModalityFeatures.absent(dim))
+            if m == "audio" and expected.present:  # stored raw, read against the recording's own median
+                own = reference_of(expected.values, expected.mask)
+                expected = ModalityFeatures(relative_to(expected.values, expected.mask, own), expected.mask,
+                                            expected.times)
+                raw = cache.get(item.id, baseline="raw")  # anything but "speaker": the own median
+                _assert_same(raw.features[m], expected)
             _assert_same(item.features[m], expected)
             assert item.row[f"{m}_present"] == expected.present
             assert item.row[f"{m}_len"] == len(expected.values)
@@ -62,6 +69,31 @@ def test_round_trip_gives_identical_arrays(tmp_path):
         FeatureCache(tmp_path, spec_id="msa-v0-00000000")
     with pytest.raises(CacheError, match="not a feature cache"):
         FeatureCache(tmp_path / "nowhere")
+
+
+def test_a_voice_is_read_against_its_own_or_its_speakers_median(tmp_path):
+    """The cache keeps the raw voice; SPEAKER measures it against all the recordings of its group."""
+    rng = np.random.default_rng(1)
+    raw = [_random(rng, AUDIO_DIM, 20) for _ in range(3)]
+    for k, f in enumerate(raw):
+        f.values[:, :] += 3.0 * k  # three recordings at different levels
+    rows = [dict(id=f"r{i}", split="train", group=g, label=0.0, label_class="c", label_detail="", text="",
+                 text_source="none", source="", face_fraction=0.0, voiced_fraction=0.0, duration=0.0, notices="")
+            for i, g in enumerate(["actor_a", "actor_a", "actor_b"])]
+    write_shard(tmp_path / "shards" / "shard-00000.safetensors", rows, [{"audio": f} for f in raw], FEATURE_DIMS,
+                FEATURE_SPEC_ID, "toy")
+    write_index(tmp_path, rows, {"format": "msa-feature-cache/1", "feature_spec_id": FEATURE_SPEC_ID,
+                                 "complete": True, "extraction_runs": []})
+    cache = FeatureCache(tmp_path, spec_id=FEATURE_SPEC_ID)
+    actor_a = combine([reference_of(f.values, f.mask) for f in raw[:2]])
+    np.testing.assert_allclose(cache.get("r0", "speaker").features["audio"].values,
+                               relative_to(raw[0].values, raw[0].mask, actor_a), atol=1e-6)
+    own = cache.get("r0", "own").features["audio"].values
+    j = 0  # a RELATIVE column: against its own median it is centred, against actor_a's it sits lower
+    assert abs(np.median(own[:, j])) < 1e-5
+    assert np.median(cache.get("r0", "speaker").features["audio"].values[:, j]) < -1.0
+    np.testing.assert_allclose(cache.get("r2", "speaker").features["audio"].values,
+                               cache.get("r2", "own").features["audio"].values, atol=1e-5)  # alone in its group
 
 
 # --- extraction through the live pipeline ---------------------------------------------------------

@@ -255,16 +255,15 @@ def test_fused_viterbi_gives_librosas_pitch_bit_for_bit(mosi_clips, generated):
 
 @needs_face_model
 def test_the_voice_is_the_same_heard_or_typed(pipeline, mosi_clips):
-    """The voice reads Whisper's encoder from the transcription's own pass; with a typed transcript
-    (and in corpus extraction) it encodes alone. Both must give the same features, or a model trained
-    on one would be scored on the other."""
+    """The voice is read from the audio alone: transcribed or typed, the features are the same, or a
+    model trained on corpus extraction (typed) would be scored on something else live."""
     heard = pipeline.extract(str(mosi_clips[3]))
     typed = pipeline.extract(str(mosi_clips[3]), transcript="and he is one of my favorite actors ever")
     assert heard.transcript.source == "whisper" and typed.transcript.source == "user"
-    np.testing.assert_allclose(heard.audio.values, typed.audio.values, rtol=0, atol=1e-5)
-    # 10 steps a second, Whisper's 512 states then the prosody the timeline draws
-    assert heard.audio.values.shape == (int(np.ceil(len(heard.encoder_windows[0].states) / 5)), FEATURE_DIMS["audio"])
-    assert np.abs(heard.audio.values[:, :512]).mean() > 0.05
+    np.testing.assert_array_equal(heard.audio.values, typed.audio.values)
+    # 10 steps a second over the whole audio; the speech steps observed
+    assert heard.audio.values.shape == (int(np.ceil(heard.duration * 10 - 1e-6)), FEATURE_DIMS["audio"])
+    assert heard.audio.mask.mean() > 0.5
 
 
 def test_the_speech_span_is_found_in_silence_and_in_noise(mosi_clips):

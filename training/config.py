@@ -29,6 +29,8 @@ class TrainConfig:
     p_complete: float = 0.5  # … reset to 0 for this share of samples and modalities
     class_balanced: list[str] = field(default_factory=lambda: ["ravdess", "fer2013"])  # polarities drawn
     # equally often within these (acted) corpora, so their class mix is no prior (training/data.py)
+    speaker_baseline_share: float = 0.5  # training voices measured against their actor's median, the
+    # rest against their own (training/data.py; validation and test: their own, as one upload is)
     composites: int = 2048  # synthetic tri-modal training examples (0 = none)
     valid_composites: int = 600  # synthetic ones from validation splits, in val/loss (0 = none)
     limit_per_corpus: int | None = None  # for smoke tests: first N items of each corpus and split

@@ -11,6 +11,10 @@ emotions to one positive, so its mean valence is −0.6, and a voice the model c
 speaker, unlike the actors) was scored at exactly that prior, −0.6, on every real clip. Balanced,
 the prior is 0 and an unreadable voice or face adds nothing. MOSI and MELD keep their natural mix.
 
+The voice: half of the training voices are measured against their actor's median over all their
+recordings (speaker normalisation, the standard cross-corpus step), half against their own (what
+one upload gets live); validation and test against their own (`speaker_share`).
+
 Training rows without any input (a FER2013 still with no detected face) are left out of the
 training split: a label with nothing to read only teaches the empty-input output a bias. They stay
 in validation and test, where they are scored as the empty input, as a user's faceless photo is.
@@ -23,6 +27,7 @@ together.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +36,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, WeightedRandomSampler
 
-from msa_demo.corpora.cache import FeatureCache
+from msa_demo.corpora.cache import OWN, SPEAKER, FeatureCache
 from msa_demo.corpora.labels import polarity3_index
 from msa_demo.features.spec import FEATURE_SPEC_ID
 from msa_demo.features.types import ModalityFeatures
@@ -65,17 +70,19 @@ class Example:
 
 def load_examples(cache_root: str | Path, corpora: list[str], split: str,
                   limit: int | None = None, drop_empty: bool | None = None,
-                  spec_id: str = FEATURE_SPEC_ID) -> list[Example]:
+                  spec_id: str = FEATURE_SPEC_ID, speaker_share: float = 0.0) -> list[Example]:
     """All items of `split` from each corpus cache under `cache_root/<corpus>` (of `spec_id`: the
     current spec unless a check of an older checkpoint asks for its own).
 
     drop_empty (default: True for the training split only) leaves out items with no input at all.
+    speaker_share: the share of items whose voice is measured against their speaker's median (all
+    their recordings) instead of their own (what one upload gets); which ones is fixed by the id.
     """
     drop_empty = split == "train" if drop_empty is None else drop_empty
     examples = []
     for corpus in corpora:
         cache = FeatureCache(Path(cache_root) / corpus, spec_id=spec_id)
-        for n, item in enumerate(cache.iter(split)):
+        for n, item in enumerate(cache.iter(split, baseline=lambda row: whose_baseline(row["id"], speaker_share))):
             if limit is not None and n >= limit:
                 break
             ex = Example(item.id, corpus, split, float(item.label), item.features)
@@ -83,6 +90,14 @@ def load_examples(cache_root: str | Path, corpora: list[str], split: str,
                 continue
             examples.append(ex)
     return examples
+
+
+def whose_baseline(item_id: str, speaker_share: float) -> str:
+    """SPEAKER for a fixed `speaker_share` of ids (by a hash of the id, the same on every machine), else OWN."""
+    if speaker_share <= 0:
+        return OWN
+    draw = int.from_bytes(hashlib.blake2b(item_id.encode(), digest_size=8).digest(), "little") / 2**64
+    return SPEAKER if draw < speaker_share else OWN
 
 
 def make_composites(examples: list[Example], n: int, seed: int, split: str = "train",

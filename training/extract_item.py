@@ -63,7 +63,7 @@ def extract_item(item: CorpusItem, media_root: str) -> tuple[dict[str, ModalityF
     transcript = item.text or None
     source = _relative(item.media, media_root)
     try:
-        if item.augment:
+        if item.augment or item.scramble:
             bundle = _pipeline.extract(None, transcript=transcript, audio_samples=_augmented_voice(item))
         elif item.media is None:
             bundle = _pipeline.extract(None, transcript=transcript)
@@ -80,12 +80,22 @@ def extract_item(item: CorpusItem, media_root: str) -> tuple[dict[str, ModalityF
     row.update(text=spoken.text, face_fraction=round(bundle.face_fraction, 4),
                voiced_fraction=round(bundle.voiced_fraction, 4), duration=round(bundle.duration, 3),
                notices=" | ".join(bundle.notices))
-    return {m: bundle.modality(m) for m in ("text", "audio", "visual")}, row, True
+    return {"text": bundle.text, "audio": _raw_voice(bundle), "visual": bundle.visual}, row, True
+
+
+def _raw_voice(bundle) -> ModalityFeatures:
+    """The voice as the cache keeps it: raw, before the speaker's median is taken off (a reader
+    chooses whose: msa_demo/corpora/cache.py)."""
+    voice, audio = bundle.voice, bundle.audio
+    if voice is None or not audio.present:
+        return audio
+    return ModalityFeatures(voice.raw, audio.mask, audio.times, audio.present)
 
 
 def _augmented_voice(item: CorpusItem):
     """The item's audio as a seeded variant (the seed is derived from the item id, so a rerun or
-    another machine makes the same variant)."""
+    another machine makes the same variant): shuffled first when `scramble`, then through the
+    room-and-microphone chain when `augment` (a shuffled test item, augment 0, is only shuffled)."""
     import hashlib
 
     from msa_demo.media import load_media
@@ -96,7 +106,7 @@ def _augmented_voice(item: CorpusItem):
     seed = int.from_bytes(hashlib.blake2b(item.id.encode(), digest_size=8).digest(), "little")
     if item.scramble:
         audio = scramble_content(audio, seed)
-    return augment(audio, seed)
+    return augment(audio, seed) if item.augment else audio
 
 
 def base_row(item: CorpusItem, source: str, text_source: str) -> dict:

@@ -204,6 +204,29 @@ def _comparison_section(comparison: list[dict]) -> list[str]:
     return lines
 
 
+def voice_sections(reports: Path) -> list[str]:
+    """The voice's non-lexical check (training/shuffled_words.py) and the arousal readers' test scores
+    (checkpoints/arousal.json), where they have been measured."""
+    from .shuffled_words import markdown as shuffled_markdown
+
+    lines = []
+    shuffled = reports / "shuffled_words.json"
+    if shuffled.is_file():
+        lines += shuffled_markdown(json.loads(shuffled.read_text()))
+    card = Path(__file__).resolve().parents[1] / "checkpoints" / "arousal.json"
+    if card.is_file():
+        modalities = json.loads(card.read_text())["modalities"]
+        lines += ["## Arousal (how strongly) — the voice and face readers, test splits", "",
+                  "`python -m training.train_arousal` (reports/arousal.md); floor = the training majority class.", "",
+                  "| reader | test set | accuracy | balanced accuracy | floor (accuracy) |", "|---|---|---|---|---|"]
+        for m, entry in modalities.items():
+            for condition, s in entry["test"].items():
+                lines.append(f"| {m} | {entry['corpus']}, {condition} | {100 * s['accuracy']:.1f} | "
+                             f"{100 * s['balanced_accuracy']:.1f} | {100 * s['floor_accuracy']:.1f} |")
+        lines += ["", "EmoDB (another language) is not in ../shared: not measured.", ""]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training.report", description=__doc__.splitlines()[0])
     p.add_argument("--eval", nargs="+", default=["reports/eval.jsonl", "reports/eval-dg.jsonl"],
@@ -221,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(rows, indent=1) + "\n")
     (out / "comparison.json").write_text(json.dumps(compare_with_baselines(rows), indent=1) + "\n")
-    (out / "metrics.md").write_text(markdown(rows) + "\n")
+    (out / "metrics.md").write_text(markdown(rows) + "\n" + "\n".join(voice_sections(out)) + "\n")
     print(f"wrote {out / 'metrics.json'} and {out / 'metrics.md'} ({len(rows)} rows)")
     return 0
 

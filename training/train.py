@@ -66,7 +66,8 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     L.seed_everything(seed, workers=True, verbose=False)
-    train_set = load_examples(cache_root, cfg.corpora, "train", cfg.limit_per_corpus)
+    train_set = load_examples(cache_root, cfg.corpora, "train", cfg.limit_per_corpus,
+                              speaker_share=cfg.speaker_baseline_share)
     valid_set = load_examples(cache_root, cfg.corpora, "valid", cfg.limit_per_corpus)
     if not train_set or not valid_set:
         raise SystemExit(f"no training/validation items under {cache_root} for {cfg.corpora}: "

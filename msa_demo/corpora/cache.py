@@ -9,7 +9,10 @@ Layout of a cache folder (no pickles, so a cache from anywhere is safe to open):
         m.offsets [n+1] int64 (item i is rows offsets[i]:offsets[i+1]), m.present [n] bool;
         metadata: spec id, corpus, and the shard's index rows as JSON.
 A modality that is off is present=False with zero rows; steps without an observation (frames with
-no face) are rows with mask False, values zero. Shards are written whole (tmp + rename), which is
+no face) are rows with mask False, values zero. The voice is stored raw, before it is measured
+against a speaker's median (features/voice_reference.py); a reader chooses whose median: the
+recording's own (what one upload gets, the default) or its speaker's (all the recordings of the
+item's `group`, e.g. a RAVDESS actor). Shards are written whole (tmp + rename), which is
 what makes extraction resumable: a shard on disk is finished.
 """
 
@@ -25,10 +28,12 @@ from typing import Iterator
 
 import numpy as np
 
-from ..features.spec import MODALITIES
+from ..features.spec import FEATURE_SPEC_ID, MODALITIES
 from ..features.types import ModalityFeatures
+from ..features.voice_reference import VoiceReference, combine, reference_of, relative_to
 
 CACHE_FORMAT = "msa-feature-cache/1"
+OWN, SPEAKER = "own", "speaker"  # whose median the voice is measured against on reading
 SHARD_DIR = "shards"
 INDEX_COLUMNS = ["id", "split", "group", "label", "label_class", "label_detail", "text", "text_source",
                  "source", "shard", "row"] + [f"{m}_{k}" for m in MODALITIES for k in ("present", "len")] + [
@@ -161,6 +166,7 @@ class FeatureCache:
         self._position = {row["id"]: i for i, row in enumerate(self.index)}
         self._shards: OrderedDict[str, dict] = OrderedDict()
         self._keep = keep_shards
+        self._speakers: dict[str, VoiceReference] | None = None
 
     def _read_index(self) -> list[dict]:
         with open(self.path / "index.csv", newline="", encoding="utf-8") as fh:
@@ -186,19 +192,47 @@ class FeatureCache:
     def ids(self, split: str | None = None) -> list[str]:
         return [r["id"] for r in self.rows(split)]
 
-    def get(self, item_id: str) -> CachedItem:
+    def get(self, item_id: str, baseline: str = OWN) -> CachedItem:
+        """One item; its voice measured against `baseline`: OWN (the recording's median) or SPEAKER
+        (the median of every recording of its group)."""
+        row, features = self._raw(item_id)
+        audio = features.get("audio")
+        # only the live spec's caches hold the raw voice (an MMSA or older cache holds its own features)
+        if self.spec_id == FEATURE_SPEC_ID and audio is not None and audio.present and len(audio.values):
+            reference = self.speaker_reference(row["group"]) if baseline == SPEAKER else None
+            reference = reference or reference_of(audio.values, audio.mask)
+            features["audio"] = ModalityFeatures(relative_to(audio.values, audio.mask, reference), audio.mask,
+                                                 audio.times, audio.present)
+        return CachedItem(item_id, row, features)
+
+    __getitem__ = get
+
+    def iter(self, split: str | None = None, baseline=OWN) -> Iterator[CachedItem]:
+        """Items in index (= shard) order, so each shard is read once. `baseline`: OWN, SPEAKER, or a
+        function of the index row giving one of them."""
+        for row in self.rows(split):
+            yield self.get(row["id"], baseline(row) if callable(baseline) else baseline)
+
+    def speaker_reference(self, group: str) -> VoiceReference | None:
+        """The median of every recording of `group` (a speaker) in the cache, all splits; None for no
+        group or no voice."""
+        if not group:
+            return None
+        if self._speakers is None:
+            by_group: dict[str, list] = {}
+            for row in self.index:
+                if row["group"] and row.get("audio_present"):
+                    audio = self._raw(row["id"])[1]["audio"]
+                    by_group.setdefault(row["group"], []).append(reference_of(audio.values, audio.mask))
+            self._speakers = {g: combine(refs) for g, refs in by_group.items()}
+        return self._speakers.get(group)
+
+    def _raw(self, item_id: str) -> tuple[dict, dict[str, ModalityFeatures]]:
         if item_id not in self._position:
             raise KeyError(f"{item_id} is not in the cache at {self.path}")
         row = self.index[self._position[item_id]]
         arrays = self._shard(row["shard"])
-        return CachedItem(item_id, row, {m: _slice(arrays, m, row["row"]) for m in MODALITIES})
-
-    __getitem__ = get
-
-    def iter(self, split: str | None = None) -> Iterator[CachedItem]:
-        """Items in index (= shard) order, so each shard is read once."""
-        for row in self.rows(split):
-            yield self.get(row["id"])
+        return row, {m: _slice(arrays, m, row["row"]) for m in MODALITIES}
 
     __iter__ = iter
 

@@ -51,6 +51,21 @@ def emotion_valence(emotion: str) -> float:
     return EMOTION_VALENCE[_ANY_SPELLING[key]]
 
 
+# canonical emotion -> arousal ("how strongly"), binary: Russell's circumplex (1980) as acted
+# corpora are usually binarised (docs/DATA.md, "Arousal"): calm, neutral and sad low; the rest high
+EMOTION_AROUSAL = {"neutral": 0, "calm": 0, "sad": 0, "happy": 1, "surprised": 1, "angry": 1, "fearful": 1,
+                   "disgust": 1}
+AROUSAL = ("low", "high")
+
+
+def emotion_arousal(emotion: str) -> int:
+    """1 (high) or 0 (low) for an emotion name in any corpus's spelling."""
+    key = emotion.strip().lower()
+    if key not in _ANY_SPELLING:
+        raise KeyError(f"unknown emotion '{emotion}' (known: {', '.join(sorted(_ANY_SPELLING))})")
+    return EMOTION_AROUSAL[_ANY_SPELLING[key]]
+
+
 def sentiment_valence(sentiment: str) -> float:
     key = sentiment.strip().lower()
     if key not in SENTIMENT_VALENCE:

@@ -1,41 +1,44 @@
-"""The voice, 10 steps a second: Whisper's encoder states (what was heard, 512-d) and prosody
-(log-F0, voicing, energy: how it was said, and what the timeline draws).
+"""The voice, 10 steps a second: how it sounds, never what it says.
 
-The encoder states come from the ASR's own pass (`asr.EncoderWindow`: fixed 30 s windows, 50
-states a second), so reading the voice costs no second encoder pass; prosody comes from pyin and the
-RMS energy at 20 ms. Both are averaged over 5 steps (100 ms). Values are raw; models standardise
-them with statistics kept in the checkpoint. librosa's pitch tracker is numba-compiled: `warm_up()`
-pays that once per process, at start, instead of on the first user's clip.
+Per 100 ms step: openSMILE's eGeMAPS v02 descriptors (features/egemaps.py: loudness, spectral
+balance, MFCC 1-4, F0, jitter, shimmer, HNR, formants) and pyin's prosody (log-F0, voicing, energy),
+measured against the speaker's own median (features/voice_reference.py). Spec v2 read Whisper's
+encoder states here; they carry the words, and its voice learnt RAVDESS's two sentences instead of
+the emotion (at chance once they were shuffled: reports/guard_reliability.md), so no recognition
+state is read. librosa's pitch tracker is numba-compiled: `warm_up()` pays that once per process.
 
-Only the speech is read, and only the speech is encoded: `speech_span` finds it (Silero VAD's first
-speech start to its last speech end, SPEECH_PAD either side), Whisper's encoder runs on that span
-alone (asr.py), and the steps outside it are masked. Why before the encoder and not after: RAVDESS
-clips are ~45 % studio silence around the sentence, real recordings are cut at the words or hold
-any amount of silence, and Whisper's states of the speech depend on the silence before it
-(reports/voice_diagnosis.md) — a model trained on masked-but-encoded silence learnt "speech after
-studio silence". Silero, not an energy threshold: with background noise (a laptop, a room) an
-energy threshold keeps the silence and a clean copy of the same clip loses it.
+Only the speech is read: `speech_span` finds it (Silero VAD's first speech start to its last speech
+end, SPEECH_PAD either side) and the steps outside it are masked, so the studio silence around a
+RAVDESS sentence and the room around a webcam recording are not part of the voice (nor of its
+median). Silero, not an energy threshold: with background noise an energy threshold keeps the
+silence and a clean copy of the same clip loses it.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
+from .egemaps import LLD_HOP
 from .spec import (
     AUDIO_DIM,
     AUDIO_FFT,
     AUDIO_HOP,
     AUDIO_POOL,
+    EGEMAPS_LOG,
+    EGEMAPS_NAMES,
+    EGEMAPS_VOICED_FROM,
+    LOG_FLOOR,
     PITCH_FMAX,
     PITCH_FMIN,
     PITCH_FRAME,
     PROSODY_NAMES,
     SAMPLE_RATE,
-    WHISPER_DIM,
 )
 from .types import ModalityFeatures
+from .voice_reference import VoiceReference, reference_of, relative_to
 
 SILENCE_DBFS = -60.0  # a clip whose loudest frame is below this holds no usable sound
 SPEECH_PAD = 0.1  # seconds kept either side of the speech found (a word's onset and release)
@@ -68,29 +71,69 @@ def prosody(samples: np.ndarray) -> np.ndarray:
     return _prosody(np.asarray(samples, dtype=np.float32))
 
 
-def voice_features(steps: np.ndarray, windows: list, n_samples: int) -> tuple[ModalityFeatures, float]:
-    """(features, voiced fraction) from prosody steps and Whisper's encoder windows of the same audio
-    (windows of the speech span: the steps they do not cover are masked)."""
+@dataclass
+class Voice:
+    """A recording's voice: the model's (speaker-relative) features, the raw steps they were made
+    from and the recording's own reference, so a session can measure it again against a longer one."""
+
+    features: ModalityFeatures
+    raw: np.ndarray  # [T, AUDIO_DIM] before `relative_to`
+    reference: VoiceReference  # the recording's own medians
+    voiced_fraction: float
+
+    def against(self, reference: VoiceReference | None) -> ModalityFeatures:
+        """The features measured against another reference (None: the recording's own)."""
+        if reference is None:
+            return self.features
+        f = self.features
+        return ModalityFeatures(relative_to(self.raw, f.mask, reference), f.mask, f.times, f.present)
+
+
+def voice_features(steps: np.ndarray, lld: np.ndarray, span: tuple[int, int], n_samples: int,
+                   reference: VoiceReference | None = None) -> Voice:
+    """The voice from pyin's 20 ms prosody `steps`, openSMILE's 10 ms `lld` and the speech `span`
+    (samples) of the same audio: 100 ms steps, masked outside the span, measured against `reference`
+    (None: the recording's own median)."""
     n20 = int(np.ceil(n_samples / AUDIO_HOP))
-    states = np.zeros((n20, WHISPER_DIM), np.float32)
-    covered = np.zeros(n20, bool)
-    for window in windows:
-        first = int(round(window.start / (AUDIO_HOP / SAMPLE_RATE)))
-        part = window.states[: max(n20 - first, 0)]
-        states[first: first + len(part)] = part
-        covered[first: first + len(part)] = True
     rows = np.zeros((n20, len(PROSODY_NAMES)), np.float32)
     rows[: min(n20, len(steps))] = steps[:n20]
     if len(steps) < n20 and len(steps):
         rows[len(steps):] = steps[-1]  # pyin's last frame can stop a step short of the audio
-    values = _pool(np.concatenate([states, rows], axis=1))
-    n = len(values)
-    mask = _pool(covered[:, None].astype(np.float32))[:, 0] >= 0.5
+    prosodic = _pool(rows)
+    n = len(prosodic)
+    raw = np.concatenate([_pool_egemaps(lld, n), prosodic], axis=1)
     start = np.arange(n) * AUDIO_POOL * AUDIO_HOP / SAMPLE_RATE
-    times = np.stack([start, np.minimum(start + AUDIO_POOL * AUDIO_HOP / SAMPLE_RATE, n_samples / SAMPLE_RATE)], axis=1)
+    step = AUDIO_POOL * AUDIO_HOP / SAMPLE_RATE
+    inside = np.clip(np.minimum(start + step, span[1] / SAMPLE_RATE) - np.maximum(start, span[0] / SAMPLE_RATE), 0, None)
+    mask = inside >= step / 2
+    times = np.stack([start, np.minimum(start + step, n_samples / SAMPLE_RATE)], axis=1)
     voiced_fraction = float(steps[:, PROSODY_NAMES.index("voiced")].mean()) if len(steps) else 0.0
-    assert values.shape[1] == AUDIO_DIM
-    return ModalityFeatures(values, mask, times), voiced_fraction
+    assert raw.shape[1] == AUDIO_DIM
+    own = reference_of(raw, mask)
+    values = relative_to(raw, mask, reference if reference is not None else own)
+    return Voice(ModalityFeatures(values, mask, times), raw, own, voiced_fraction)
+
+
+def _pool_egemaps(lld: np.ndarray, n: int) -> np.ndarray:
+    """[n, 26]: the 10 ms descriptors averaged per 100 ms step (the voiced-only ones over voiced
+    frames; 0 where a step has none) and the step's share of voiced frames."""
+    per = int(round(AUDIO_POOL * AUDIO_HOP / SAMPLE_RATE / LLD_HOP))  # 10 frames a step
+    frames = np.zeros((n * per, len(EGEMAPS_NAMES)), np.float32)
+    frames[: min(len(lld), n * per)] = lld[: n * per]
+    for name in EGEMAPS_LOG:
+        j = EGEMAPS_NAMES.index(name)
+        frames[:, j] = np.log(np.maximum(frames[:, j], 0.0) + LOG_FLOOR)
+    frames = frames.reshape(n, per, -1)
+    exists = (np.arange(n * per) < len(lld)).reshape(n, per)
+    voiced = exists & (frames[:, :, EGEMAPS_VOICED_FROM] > 0)
+    out = np.zeros((n, len(EGEMAPS_NAMES) + 1), np.float32)
+    count = np.maximum(exists.sum(1, keepdims=True), 1)
+    out[:, :EGEMAPS_VOICED_FROM] = (frames[:, :, :EGEMAPS_VOICED_FROM] * exists[:, :, None]).sum(1) / count
+    nv = voiced.sum(1, keepdims=True)
+    out[:, EGEMAPS_VOICED_FROM:-1] = np.where(
+        nv > 0, (frames[:, :, EGEMAPS_VOICED_FROM:] * voiced[:, :, None]).sum(1) / np.maximum(nv, 1), 0.0)
+    out[:, -1] = voiced.sum(1) / per
+    return out
 
 
 def speech_span(samples: np.ndarray) -> tuple[int, int]:

@@ -10,7 +10,6 @@ import hashlib
 import json
 
 from ..assets import FACE_CNN_SHA256, FACE_MODEL_SHA256, TEXT_ADAPTER_SHA256, TEXT_MODEL_SHA256
-from ..whisper_weights import BASE_FILES, BASE_REVISION
 
 MODALITIES = ("text", "audio", "visual")
 
@@ -19,15 +18,28 @@ SAMPLE_RATE = 16_000
 TEXT_DIM = 384
 TEXT_MAX_TOKENS = 64
 
-AUDIO_HOP = 320  # 20 ms: Whisper's encoder rate, and pyin's hop
+AUDIO_HOP = 320  # 20 ms: pyin's hop
 AUDIO_FFT = 512
 PITCH_FRAME = 1024  # pyin needs two periods of the lowest F0
 PITCH_FMIN, PITCH_FMAX = 60.0, 500.0
 AUDIO_POOL = 5  # 20 ms steps averaged into one voice step
 AUDIO_FPS = SAMPLE_RATE / (AUDIO_HOP * AUDIO_POOL)  # 10 voice steps a second
-WHISPER_DIM = 512  # Whisper base's encoder width
+# openSMILE eGeMAPS v02 low-level descriptors, in openSMILE's order (features/egemaps.py)
+EGEMAPS_NAMES = (
+    "Loudness_sma3 alphaRatio_sma3 hammarbergIndex_sma3 slope0-500_sma3 slope500-1500_sma3 spectralFlux_sma3 "
+    "mfcc1_sma3 mfcc2_sma3 mfcc3_sma3 mfcc4_sma3 F0semitoneFrom27.5Hz_sma3nz jitterLocal_sma3nz "
+    "shimmerLocaldB_sma3nz HNRdBACF_sma3nz logRelF0-H1-H2_sma3nz logRelF0-H1-A3_sma3nz F1frequency_sma3nz "
+    "F1bandwidth_sma3nz F1amplitudeLogRelF0_sma3nz F2frequency_sma3nz F2bandwidth_sma3nz "
+    "F2amplitudeLogRelF0_sma3nz F3frequency_sma3nz F3bandwidth_sma3nz F3amplitudeLogRelF0_sma3nz"
+).split()
+EGEMAPS_VOICED_FROM = EGEMAPS_NAMES.index("F0semitoneFrom27.5Hz_sma3nz")  # the rest: voiced frames only
+EGEMAPS_LOG = ("Loudness_sma3", "spectralFlux_sma3")  # log(x + LOG_FLOOR): gain becomes an offset
+LOG_FLOOR = 1e-4
 PROSODY_NAMES = ["log_f0", "voiced_prob", "voiced", "energy_db"]
-AUDIO_FEATURE_NAMES = [f"whisper_{i}" for i in range(WHISPER_DIM)] + PROSODY_NAMES
+AUDIO_FEATURE_NAMES = EGEMAPS_NAMES + ["voiced_share"] + PROSODY_NAMES
+# measured against the speaker's own median (features/voice_reference.py): levels that say who is
+# speaking, into which microphone, rather than how
+RELATIVE_NAMES = EGEMAPS_NAMES + ["log_f0", "energy_db"]
 AUDIO_DIM = len(AUDIO_FEATURE_NAMES)
 
 VISUAL_FPS = 10.0
@@ -50,7 +62,7 @@ VISUAL_DIM = len(VISUAL_FEATURE_NAMES)
 FEATURE_DIMS = {"text": TEXT_DIM, "audio": AUDIO_DIM, "visual": VISUAL_DIM}
 
 FEATURE_SPEC = {
-    "version": 2,
+    "version": 3,
     "text": {
         "encoder": "sentence-transformers/all-MiniLM-L6-v2",
         "weights_sha256": TEXT_MODEL_SHA256,
@@ -64,24 +76,29 @@ FEATURE_SPEC = {
     },
     "audio": {
         "sample_rate": SAMPLE_RATE,
-        "encoder": {
-            "model": f"Systran/faster-whisper-base@{BASE_REVISION}",
-            "model_sha256": BASE_FILES["model.bin"],
-            "runtime": "CTranslate2 via faster-whisper (int8 on CPU, float16 on CUDA)",
-            "input": "the speech span alone: Silero VAD (faster-whisper's, speech_pad_ms 0, "
-                     "min_silence_duration_ms 100) first start to last end, 0.1 s either side; the frames "
-                     "within 35 dB of the loudest when it hears none; at least 0.2 s",
-            "windows": "fixed 30 s windows from the span's start, cut at its end (an even number of "
-                       "log-mel frames), not padded",
-            "states": "last encoder layer, 512-d, 50 per second",
-        },
+        "egemaps": {"toolkit": "openSMILE via the opensmile wheel", "feature_set": "eGeMAPSv02",
+                    "level": "low-level descriptors, 10 ms",
+                    "pooling": "mean over the 10 frames of each 100 ms step; the *_sma3nz descriptors over its "
+                               "voiced frames only (F0 > 0); voiced_share = the share of voiced frames",
+                    "log": {"names": list(EGEMAPS_LOG), "floor": LOG_FLOOR}},
         "prosody": {"method": "pyin + RMS energy", "hop": AUDIO_HOP, "n_fft": AUDIO_FFT, "frame": PITCH_FRAME,
                     "fmin": PITCH_FMIN, "fmax": PITCH_FMAX,
                     "log_f0": "interpolated through unvoiced frames"},
         "pooling": f"mean of {AUDIO_POOL} consecutive 20 ms steps ({AUDIO_FPS:g} per second)",
-        "mask": "steps not at least half inside the encoded speech span are masked",
+        "span": "the speech span: Silero VAD (faster-whisper's, speech_pad_ms 0, min_silence_duration_ms 100) "
+                "first start to last end, 0.1 s either side; the frames within 35 dB of the loudest when it "
+                "hears none; at least 0.2 s",
+        "mask": "steps not at least half inside the speech span are masked",
         "features": AUDIO_FEATURE_NAMES,
-        "normalisation": "none (models standardise with statistics stored in the checkpoint)",
+        "speaker_relative": {
+            "names": RELATIVE_NAMES,
+            "reference": "each value minus the speaker's median: over the span's steps, the voiced-only "
+                         "descriptors over steps with voiced frames, log_f0 over pyin-voiced steps; a step "
+                         "without voiced frames holds 0 (the median) in the voiced-only descriptors",
+            "whose": "the recording itself unless a reference is given (features/voice_reference.py)",
+        },
+        "lexical": "none: no speech-recognition states (Whisper's encoder is not read)",
+        "normalisation": "speaker-relative as above; models standardise with statistics stored in the checkpoint",
     },
     "visual": {
         "extractor": "mediapipe FaceLandmarker (VIDEO mode for clips, IMAGE mode for stills)",

@@ -63,7 +63,7 @@ class FeatureBundle:
     timings: dict[str, float] = field(default_factory=dict)
     keyframe: np.ndarray | None = None  # RGB frame where the face was found most clearly
     keyframe_landmarks: np.ndarray | None = None  # [478, 3] normalised x, y, z
-    encoder_windows: list = field(default_factory=list)  # asr.EncoderWindow: Whisper's encoder output
+    voice: "object | None" = None  # features.audio.Voice: raw steps + own reference (re-basing)
     spec_id: str = FEATURE_SPEC_ID
 
     def modality(self, name: str) -> ModalityFeatures:

@@ -14,7 +14,7 @@ import gradio as gr
 
 from ..errors import MediaError
 from ..features.spec import MODALITIES
-from ..session import Extracted, explain, explain_in_detail, extract_input, with_transcript
+from ..session import Extracted, explain, explain_in_detail, extract_input, with_session_baseline, with_transcript
 from . import texts
 from .context import EXTRACT_CONCURRENCY, AppContext
 from .perturb_panel import PerturbPanel, build_perturbation_panel
@@ -59,6 +59,7 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
     names = ctx.zoo.names()
     default = ctx.zoo.default_name()
     state = gr.State(None)
+    baseline = gr.State((None, 0))  # this visitor's voice baseline: (VoiceReference, recordings)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=320):
             video = gr.Video(sources=["webcam", "upload"], include_audio=True, height=260, elem_id="video",
@@ -69,6 +70,8 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
                                     lines=2, elem_id="transcript",
                                     placeholder="Whisper fills this in; edit it, or type a sentence to analyse text only")
             model = gr.Dropdown(names, value=default, label="Model", elem_id="model")
+            session_voice = gr.Checkbox(True, label="Session voice baseline", elem_id="session-voice",
+                                        info=texts.SESSION_VOICE)
             with gr.Row():
                 analyse = gr.Button("Analyse", variant="primary", elem_id="analyse")
                 reanalyse = gr.Button("Re-analyse", elem_id="reanalyse")
@@ -115,29 +118,34 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
         """Keep the state, say what happened in place of the score, blank the charts."""
         return [gr.update(), gr.update(), message_html(message, kind), ""] + [None] * (len(panels) - 2)
 
-    def guarded(action: Callable[[], list]) -> list:
+    def guarded(action: Callable[[], list], extra: int = 0) -> list:
+        """`extra`: outputs after the panels (the voice baseline), kept as they are on failure."""
         try:
             return action()
         except MediaError as exc:
-            return failed(f"<b>Cannot use this input:</b> {exc}")
+            return failed(f"<b>Cannot use this input:</b> {exc}") + [gr.update()] * extra
         except Exception:  # a bug, not the user's fault: log it, show no traceback
             log.exception("live analysis failed")
-            return failed(texts.GENERIC_ERROR)
+            return failed(texts.GENERIC_ERROR) + [gr.update()] * extra
 
-    def on_analyse(video_path, audio_path, text, name, mods, r, progress=gr.Progress()):
+    def on_analyse(video_path, audio_path, text, name, mods, r, use_session=False, voice_base=(None, 0),
+                   progress=gr.Progress()):
         path = video_path or audio_path
         if not path and not (text or "").strip():
-            return failed(texts.NO_INPUT, "info")
+            return failed(texts.NO_INPUT, "info") + [gr.update()]
 
         def run():
             extracted = extract_input(ctx.pipeline, path, text,
                                       progress=lambda f, desc: progress(f, desc=desc))
-            return [extracted, extracted.transcript] + show(extracted, name, mods, r)
-        return guarded(run)
+            base = voice_base
+            if use_session:
+                extracted, *base = with_session_baseline(extracted, *(voice_base or (None, 0)))
+            return [extracted, extracted.transcript] + show(extracted, name, mods, r) + [tuple(base)]
+        return guarded(run, extra=1)
 
     def on_reanalyse(text, name, mods, r, extracted, progress=gr.Progress()):
         if extracted is None:  # nothing analysed yet: treat the text as the whole input
-            return on_analyse(None, None, text, name, mods, r, progress)
+            return on_analyse(None, None, text, name, mods, r, progress=progress)[:-1]
 
         def run():
             updated = with_transcript(ctx.pipeline, extracted, text)
@@ -160,8 +168,10 @@ def build_live_tab(ctx: AppContext) -> LiveTab:
 
     controls = [model, modalities, rate]
     outputs = [state, transcript] + panels
-    analyse.click(on_analyse, [video, audio, transcript] + controls, outputs,
-                  concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY, show_progress="full")
+    analyse.click(on_analyse, [video, audio, transcript] + controls + [session_voice, baseline],
+                  outputs + [baseline], concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY, show_progress="full")
+    # unticked: the next recording is measured against itself, and the session starts afresh
+    session_voice.change(lambda on: (None, 0), session_voice, baseline, show_progress="hidden")
     reanalyse.click(on_reanalyse, [transcript] + controls + [state], outputs,
                     concurrency_id="extract", concurrency_limit=EXTRACT_CONCURRENCY)
     transcript.submit(on_reanalyse, [transcript] + controls + [state], outputs,

@@ -69,7 +69,17 @@ def modality_table(result: dict) -> str:
     how = "its unimodal head" if result.get("unimodal_source") == "heads" else "scored alone"
     rows.append(f"| unimodal prediction ({how}) | " + " | ".join(
         "—" if unimodal[m] is None else f"{unimodal[m]:+.2f}" for m in MODALITIES) + " |")
-    return "\n".join(rows)
+    return "\n".join(rows) + arousal_line(result.get("arousal") or {})
+
+
+def arousal_line(arousal: dict) -> str:
+    """How strongly (arousal), under the table: its own reading, not part of the score."""
+    parts = [f"{name} **{r['label']}** (P(high) {r['high']:.2f})" for name, r in arousal.items() if r]
+    if not arousal:
+        return ""
+    if not parts:
+        return "\n\n" + texts.AROUSAL + " not enough voice or face to read."
+    return "\n\n" + texts.AROUSAL + " " + " · ".join(parts)
 
 
 def routing_caption(result: dict) -> str:

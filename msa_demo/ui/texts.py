@@ -50,3 +50,7 @@ OVER_TIME = (
     "when the sentiment turns, and which modality turns it. Typed text has no times, so it is in "
     "every window."
 )
+AROUSAL = ("**How strongly** (arousal: calm ↔ agitated; its own reading of the voice and the face, "
+           "not part of the score):")
+SESSION_VOICE = ("measure the voice against the median of all your recordings in this session (the "
+                 "first: against itself); untick when someone else speaks")
