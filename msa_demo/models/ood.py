@@ -77,7 +77,7 @@ class ModalityGuard:
         z = (x - mean) / scale
         _, s, vt = np.linalg.svd(z / np.sqrt(n - 1), full_matrices=False)
         eig = s ** 2
-        k = int(min(max_rank, d, n - 1))
+        k = int(min(max_rank, d // 2, n - 1))  # half the space at most: the rest is the shrunk residual
         total = float((z ** 2).sum() / (n - 1))
         rest = max(total - float(eig[:k].sum()), 0.0)
         residual = rest / (d - k) if d > k else 0.0
