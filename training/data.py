@@ -125,9 +125,11 @@ def collate_examples(examples: list[Example]):
                    domains=[e.domain for e in examples])
 
 
-def sampling_weights(examples: list[Example], class_balanced: tuple[str, ...] = ()) -> np.ndarray:
-    """Each corpus (and the composites) gets the same total weight; within a corpus named in
-    `class_balanced`, each polarity-3 class present gets the same share of it."""
+def sampling_weights(examples: list[Example], class_balanced: tuple[str, ...] = (),
+                     corpus_weights: dict[str, float] | None = None) -> np.ndarray:
+    """Each corpus (and the composites) gets the same total weight, times `corpus_weights[corpus]`
+    (default 1); within a corpus named in `class_balanced`, each polarity-3 class present gets the
+    same share of it."""
     counts: dict[str, int] = defaultdict(int)
     per_class: dict[tuple[str, int], int] = defaultdict(int)
     polarity = polarity3_index([ex.label for ex in examples])
@@ -135,13 +137,16 @@ def sampling_weights(examples: list[Example], class_balanced: tuple[str, ...] = 
         counts[ex.corpus] += 1
         per_class[ex.corpus, int(p)] += 1
     classes = {c: sum(1 for (corpus, _) in per_class if corpus == c) for c in counts}
-    return np.array([1.0 / (classes[ex.corpus] * per_class[ex.corpus, int(p)]) if ex.corpus in class_balanced
-                     else 1.0 / counts[ex.corpus] for ex, p in zip(examples, polarity)])
+    scale = corpus_weights or {}
+    return np.array([scale.get(ex.corpus, 1.0) * (
+        1.0 / (classes[ex.corpus] * per_class[ex.corpus, int(p)]) if ex.corpus in class_balanced
+        else 1.0 / counts[ex.corpus]) for ex, p in zip(examples, polarity)])
 
 
 def balanced_sampler(examples: list[Example], num_samples: int, seed: int,
-                     class_balanced: tuple[str, ...] = ()) -> WeightedRandomSampler:
+                     class_balanced: tuple[str, ...] = (),
+                     corpus_weights: dict[str, float] | None = None) -> WeightedRandomSampler:
     """Draws by `sampling_weights`, with replacement."""
-    weights = torch.tensor(sampling_weights(examples, tuple(class_balanced)), dtype=torch.double)
+    weights = torch.tensor(sampling_weights(examples, tuple(class_balanced), corpus_weights), dtype=torch.double)
     generator = torch.Generator().manual_seed(seed)
     return WeightedRandomSampler(weights, num_samples=num_samples, replacement=True, generator=generator)

@@ -1,9 +1,12 @@
 """The Lightning wrapper: one training recipe for all six models, so they differ only in the model.
 
 Training step: whole-modality dropout + LNLN frame/token drop (random rates), task loss on the
-score plus the model's own weighted auxiliary losses. Validation: every corpus's MAE on the valid
-split, averaged with equal weight per corpus — the number early stopping and checkpoint choice
-watch (validation only; the test split is never seen here).
+score plus the model's own weighted auxiliary losses. The task loss is L1 on the valence; on the
+class-labelled corpora (MELD, RAVDESS, FER2013) plus `polarity_weight` × an ordinal cross-entropy of
+their polarity class on the same single score (objectives.polarity_cross_entropy says why).
+Validation: every corpus's task loss on the valid split (MAE, + the weighted cross-entropy where it
+is trained), averaged with equal weight per corpus — the number early stopping and checkpoint
+choice watch (validation only; the test split is never seen here).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from lightning.pytorch.callbacks import EarlyStopping
 
 from msa_demo.corpora.labels import polarity3_index
 from msa_demo.models import apply_missing, sample_modality_dropout, sample_training_rates
+from msa_demo.models.objectives import masked_average, polarity_cross_entropy
 
 from .config import TrainConfig
 from .data import DOMAINS
@@ -42,6 +46,9 @@ class MSALightning(L.LightningModule):
         degraded = apply_missing(batch, present=present.to(batch.device), rate=rates.to(batch.device))
         out = self.model(degraded, with_losses=True)
         task = self.model.task_loss(out.score, batch.label).mean()
+        if self.cfg.polarity_weight:
+            task = task + self.cfg.polarity_weight * masked_average(
+                polarity_cross_entropy(out.score, batch.label), class_rows(batch.domain))
         aux = out.aux_loss()
         loss = task + aux
         self.log_dict({"train/task": task, "train/aux": aux}, prog_bar=True, batch_size=len(batch))
@@ -62,7 +69,7 @@ class MSALightning(L.LightningModule):
         label = torch.cat(self._val["label"]).numpy()
         domain = torch.cat(self._val["domain"]).numpy()
         self._val.clear()
-        metrics = validation_metrics(score, label, domain)
+        metrics = validation_metrics(score, label, domain, self.cfg.polarity_weight)
         self.log_dict({k: v for k, v in metrics.items() if k != "val/loss"}, sync_dist=True)
         self.log("val/loss", metrics["val/loss"], prog_bar=True, sync_dist=True)
         if not self.trainer.sanity_checking:
@@ -94,8 +101,18 @@ class EarlyStoppingFrom(EarlyStopping):
             self.stopped_epoch = 0
 
 
-def validation_metrics(score: np.ndarray, label: np.ndarray, domain: np.ndarray) -> dict[str, float]:
-    """Per-corpus MAE and polarity-3 accuracy; val/loss = mean of the per-corpus MAEs.
+CLASS_CORPORA = ("meld", "ravdess", "fer2013")  # labelled by class: the polarity loss applies
+
+
+def class_rows(domain: torch.Tensor) -> torch.Tensor:
+    """[B] bool: rows from a class-labelled corpus (not MOSI's graded labels, not the composites)."""
+    return torch.isin(domain, torch.tensor([DOMAINS.index(c) for c in CLASS_CORPORA], device=domain.device))
+
+
+def validation_metrics(score: np.ndarray, label: np.ndarray, domain: np.ndarray,
+                       polarity_weight: float = 0.0) -> dict[str, float]:
+    """Per-corpus MAE and polarity-3 accuracy; val/loss = mean of the per-corpus task losses (MAE, +
+    polarity_weight × the polarity cross-entropy on the class-labelled corpora).
 
     The validation composites (domain -1, built from validation splits: training/composite_eval.py)
     count as one more "corpus", so the checkpoint is not chosen on unimodal inputs alone.
@@ -109,6 +126,10 @@ def validation_metrics(score: np.ndarray, label: np.ndarray, domain: np.ndarray)
         acc = float((polarity3_index(score[rows]) == polarity3_index(label[rows])).mean())
         metrics[f"val/{name}_mae"] = mae
         metrics[f"val/{name}_pol3"] = acc
+        if polarity_weight and name in CLASS_CORPORA:
+            ce = float(polarity_cross_entropy(torch.as_tensor(score[rows]), torch.as_tensor(label[rows])).mean())
+            metrics[f"val/{name}_ce"] = ce
+            mae += polarity_weight * ce
         maes.append(mae)
     metrics["val/loss"] = float(np.mean(maes)) if maes else float("nan")
     return metrics

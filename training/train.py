@@ -81,7 +81,8 @@ def train(model_name: str, cfg: TrainConfig, seed: int = SEEDS[0], cache_root: s
 
     train_loader = DataLoader(
         ExampleDataset(train_set), batch_size=cfg.batch_size, collate_fn=collate_examples,
-        sampler=balanced_sampler(train_set, cfg.samples_per_epoch, seed, tuple(cfg.class_balanced)),
+        sampler=balanced_sampler(train_set, cfg.samples_per_epoch, seed, tuple(cfg.class_balanced),
+                                 cfg.corpus_weights),
         num_workers=cfg.num_workers)
     valid_loader = DataLoader(ExampleDataset(valid_set), batch_size=256, collate_fn=collate_examples,
                               num_workers=cfg.num_workers)
