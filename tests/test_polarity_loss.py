@@ -48,7 +48,9 @@ def test_only_class_corpora_get_it_and_validation_counts_it():
     score, label = np.array([0.0, 0.0]), np.array([1.5, 1.5])
     plain = validation_metrics(score, label, np.array([2, 2]))
     weighted = validation_metrics(score, label, np.array([2, 2]), polarity_weight=1.0)
-    assert weighted["val/loss"] > plain["val/loss"] == 1.5 and "val/ravdess_ce" in weighted
+    assert weighted["val/loss"] == plain["val/loss"] + 1.0 and weighted["val/ravdess_bal3"] == 0.0
+    right = validation_metrics(np.array([1.0, -1.0]), np.array([1.5, -1.5]), np.array([2, 2]), polarity_weight=1.0)
+    assert right["val/ravdess_bal3"] == 1.0 and right["val/loss"] == 0.5
 
 
 def test_a_corpus_weight_scales_its_share_of_the_draw():
