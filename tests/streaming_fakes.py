@@ -46,12 +46,15 @@ class FakeASR:
 
     def __init__(self) -> None:
         self.spans: list[tuple[float, float]] = []
+        self.languages: list[str | None] = []  # the language each call was given
+        self.short = "en"  # the language it detects on under 3 s (as Whisper, often wrong)
 
     def transcribe(self, audio: np.ndarray, language: str | None = None, translate: bool = True) -> ASRResult:
         speaker = 1 if audio[len(audio) // 2] >= 0 else -1
         start = abs(float(audio[0])) * 100.0
         end = start + len(audio) / RATE
         self.spans.append((start, end))
+        self.languages.append(language)
         words = [w for w in script_words(speaker) if w.start >= start - 1e-6 and w.start < end]
         out = []
         for w in words:
@@ -60,7 +63,8 @@ class FakeASR:
                     out.append(Word(w.text[:len(w.text) // 2] + "-", w.start - start, end - start))
                 break
             out.append(Word(w.text, w.start - start, w.end - start))
-        return ASRResult(Transcript(" ".join(w.text for w in out), out, "en", source="whisper"))
+        detected = language or (self.short if end - start < 3.0 else "en")
+        return ASRResult(Transcript(" ".join(w.text for w in out), out, detected, source="whisper"))
 
 
 class FakeText:

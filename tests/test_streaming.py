@@ -169,14 +169,29 @@ def test_rolling_updates_score_the_last_window_only(fake, zoo):
 def test_tentative_words_are_scored_before_they_are_committed(fake, zoo):
     engine, state = StreamEngine(fake, zoo), StreamState(StreamConfig(background_media=False))
     state.start()
-    updates = stream(engine, state, 3.0)
+    updates = stream(engine, state, 4.0)
     assert updates[0].tentative == [] and not updates[0].result["available"]["text"]  # "i" not yet said
     second = updates[1]
     assert second.committed == [] and texts(second.tentative) == ["i", "me-"]  # "mean" still being said
     assert second.result["available"]["text"]  # tentative words are in the score already
     assert "i" in second.result["transcript"].split()
-    assert texts(updates[2].committed) == ["i"] and texts(updates[2].tentative)[:2] == ["mean", "that"]
+    # nothing is committed before Whisper's language is settled, on 3 s of speech
+    assert all(u.committed == [] for u in updates if u.end < 3.0)
+    settled = next(u for u in updates if u.end >= 3.0)
+    assert texts(settled.committed)[:3] == ["i", "mean", "that"]
     assert not any(w.text.endswith("-") for u in updates for w in u.committed)
+
+
+def test_the_language_is_read_on_seconds_of_speech_not_the_first_word(fake, zoo):
+    """Whisper on the first second often names the wrong language; the stream keeps the one it hears
+    on 3 s, and gives it to every later transcription."""
+    fake.asr.short = "pt"
+    engine, state = StreamEngine(fake, zoo), StreamState(StreamConfig(background_media=False))
+    state.start()
+    updates = stream(engine, state, 5.0)
+    assert state.language == "en"
+    assert fake.asr.languages[:5] == [None] * 5 and set(fake.asr.languages[6:]) == {"en"}
+    assert not any("'pt'" in n for n in updates[-1].result["notices"])
 
 
 def test_background_media_reads_do_not_hold_up_the_words(fake, zoo):
@@ -186,6 +201,54 @@ def test_background_media_reads_do_not_hold_up_the_words(fake, zoo):
     assert all(u is not None for u in updates) and len(updates) == 8
     assert len(fake.clips) <= 8  # read again at most once a second of audio, never twice at once
     assert updates[0].result["available"]["audio"]  # the first update waited for its window's voice
+
+
+def test_poll_returns_at_once_and_hands_out_each_update_once(fake, zoo):
+    """The page's microphone event must not wait for an update (Gradio keeps only the newest chunk
+    that arrives meanwhile): poll starts it in the background and hands it out on a later chunk."""
+    import threading
+    import time
+
+    engine, state = StreamEngine(fake, zoo), StreamState(StreamConfig(background_media=False))
+    state.start()
+    gate = threading.Event()
+    slow = fake.asr.transcribe
+    fake.asr.transcribe = lambda *a, **k: (gate.wait(5), slow(*a, **k))[1]
+    handed = []
+    for k in range(4):
+        state.add_audio(RATE, speech(k * CHUNK, CHUNK))
+        began = time.perf_counter()
+        handed.append(engine.poll(state, "late_fusion"))
+        assert time.perf_counter() - began < 0.5
+    assert handed == [None] * 4 and state.job is not None  # one update running, no second one
+    gate.set()
+    state.job.result(timeout=10)
+    first = engine.poll(state, "late_fusion")
+    assert first is not None and first.index == 1 and first.end >= CHUNK
+    assert engine.poll(state, "late_fusion") is None  # handed out already; no new audio, none due
+    assert state.job is None
+    state.add_audio(RATE, speech(first.end, CHUNK))
+    fake.asr.transcribe = lambda *a, **k: 1 / 0
+    assert engine.poll(state, "late_fusion") is None  # starts the update that fails
+    state.job.exception(timeout=10)
+    with pytest.raises(ZeroDivisionError):
+        engine.poll(state, "late_fusion")
+    assert engine.poll(state, "late_fusion") is None  # raised once
+
+
+def test_an_update_of_an_older_recording_is_dropped(fake, zoo):
+    engine, state = StreamEngine(fake, zoo), StreamState(StreamConfig(background_media=False))
+    state.start()
+    state.add_audio(RATE, speech(0, 2.0))
+    slow = fake.asr.transcribe
+
+    def restart_meanwhile(*args, **kwargs):
+        state.start()  # the visitor pressed record again while Whisper was busy
+        return slow(*args, **kwargs)
+
+    fake.asr.transcribe = restart_meanwhile
+    assert engine.update(state, "late_fusion") is None
+    assert state.latest is None and state.agreement.words() == [] and state.rows == []
 
 
 def test_a_damaged_window_says_so_and_the_words_still_score(fake, zoo):

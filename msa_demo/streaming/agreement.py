@@ -37,9 +37,13 @@ class LocalAgreement:
         """Stream time where the committed words end (0 before any)."""
         return self.committed[-1].end if self.committed else 0.0
 
-    def insert(self, hypothesis: list[Word]) -> list[Word]:
-        """Take a new hypothesis (words with absolute times); return the words committed by it."""
+    def insert(self, hypothesis: list[Word], commit: bool = True) -> list[Word]:
+        """Take a new hypothesis (words with absolute times); return the words committed by it.
+        `commit=False`: only the tentative words change (the caller does not trust the words yet)."""
         new = self._fresh(hypothesis)
+        if not commit:
+            self.tentative = new
+            return []
         agreed = 0
         while (agreed < min(len(new), len(self.tentative))
                and key(new[agreed].text) == key(self.tentative[agreed].text)):

@@ -30,11 +30,17 @@ from ..zoo import ModelZoo
 from .state import MAX_ROWS, RollingUpdate, StreamState
 
 log = logging.getLogger(__name__)
+# the rolling updates, off the page's event threads (one per stream at a time)
+_UPDATES = futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="msa-stream-update")
 # reads the window's voice and face while the next transcription runs (one job per stream at a time)
 _MEDIA = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="msa-stream-media")
 # the text `extract` embeds while the window's words are not known yet (re-embedded after, by
 # `with_transcript`): a transcript given means `extract` runs no Whisper of its own
 PLACEHOLDER = "…"
+# Whisper's language is kept for the rest of the stream once heard on this much speech: on the first
+# second alone it is often wrong ("I mean that" heard as Portuguese), and a language that changes
+# between hypotheses keeps them from agreeing
+LANGUAGE_AFTER = 3.0
 
 
 class StreamEngine:
@@ -44,8 +50,29 @@ class StreamEngine:
         self.pipeline, self.zoo = pipeline, zoo
 
     # --- rolling --------------------------------------------------------------------------------
+    def poll(self, state: StreamState, model_name: str) -> RollingUpdate | None:
+        """What the page calls on every microphone chunk, and returns at once: starts an update in
+        the background when one is due and none is running, and hands out the newest finished
+        update not handed out yet (None: nothing new). Gradio keeps only the newest chunk that
+        arrives while a handler runs, so a handler that waited for an update would lose audio.
+        Raises what a failed update raised, once."""
+        with state.lock:
+            job = state.job
+            if job is not None and job.done():
+                state.job = None
+                if job.exception() is not None:
+                    raise job.exception()
+            if state.job is None and state.due():
+                state.job = _UPDATES.submit(self.update, state, model_name)
+            latest = state.latest
+            if latest is None or latest.index <= state.shown:
+                return None
+            state.shown = latest.index
+            return latest
+
     def update(self, state: StreamState, model_name: str) -> RollingUpdate | None:
-        """One rolling update from what has been heard and seen so far; None when one is running."""
+        """One rolling update from what has been heard and seen so far, now; None when one is
+        running already or the stream was restarted meanwhile."""
         if not state.running.acquire(blocking=False):
             return None
         try:
@@ -53,33 +80,42 @@ class StreamEngine:
         finally:
             state.running.release()
 
-    def _update(self, state: StreamState, model_name: str) -> RollingUpdate:
+    def _update(self, state: StreamState, model_name: str) -> RollingUpdate | None:
         c = state.config
         with state.lock:
+            generation = state.generation
             end = state.audio.end
             offset, heard = state.audio.since(state.asr_start)
             clip = _window_clip(state, max(0.0, end - c.window), end)
             hint = _text(w for w in state.agreement.words() if w.end > end - c.window)
             language = state.language
         seconds: dict[str, float] = {}
-        media = self._media(state, end, clip, hint, seconds)
+        media = self._media(state, end, clip, hint, seconds, generation=generation)
         started = time.perf_counter()
         hypothesis, language, asr_notice = self._hear(heard, offset, language)
         seconds["asr"] = time.perf_counter() - started
         with state.lock:
-            state.agreement.insert(hypothesis)
+            if state.generation != generation:  # a new recording began meanwhile: this one is stale
+                return None
             state.language = state.language or language
+            # nothing is committed before the language is settled: a word heard in the wrong one
+            # would stay in the transcript for good
+            state.agreement.insert(hypothesis, commit=state.language is not None)
             _trim(state, end)
             words = state.agreement.words()
             state.last_update_end = end
             scored = [w for w in words if w.end > end - c.window]
         if media is None:  # the first window, still being read (background): wait for it now
-            media = self._media(state, end, clip, hint, seconds, wait=True)
+            media = self._media(state, end, clip, hint, seconds, wait=True, generation=generation)
+            if media is None:
+                return None
         begin = time.perf_counter()
         extracted = self._rolling(media, _text(scored), [asr_notice, _language_notice(language)])
         result = explain(extracted, self.zoo, model_name)
         seconds["score"] = time.perf_counter() - begin
         with state.lock:
+            if state.generation != generation:
+                return None
             state.updates += 1
             start = max(0.0, end - c.window)
             state.rows = (state.rows + [{"start": start, "end": end, "score": result["score"],
@@ -100,16 +136,19 @@ class StreamEngine:
         if spoken is None or not spoken.words:
             return [], language, result.notice if spoken is None else None
         words = [Word(w.text, w.start + offset, w.end + offset, w.probability) for w in spoken.words]
-        return words, spoken.language, result.notice
+        settled = language or (spoken.language if len(audio) >= LANGUAGE_AFTER * SAMPLE_RATE else None)
+        return words, settled, result.notice
 
     def _media(self, state: StreamState, end: float, clip: MediaClip | None, hint: str,
-               seconds: dict, wait: bool = False) -> Extracted | None:
+               seconds: dict, wait: bool = False, generation: int | None = None) -> Extracted | None:
         """The latest window's voice and face (an Extracted), reading a newer window when one is due:
         in the background (alongside the transcription) unless the config says not to or `wait`.
         None only while the very first window is still being read."""
         c = state.config
         started = time.perf_counter()
         with state.lock:
+            if generation is not None and state.generation != generation:
+                return None  # restarted meanwhile: read nothing for the old recording
             fresh = state.media is not None and end - state.media[0] < c.media_every
             if state.media_job is None and not fresh and clip is not None:
                 state.media_job = (end, _MEDIA.submit(self._read_media, clip, hint))

@@ -60,6 +60,7 @@ class StreamState:
         self.lock = threading.RLock()
         self.running = threading.Lock()
         self.active = False  # between the microphone's start and stop (chunks outside are ignored)
+        self.generation = 0  # recordings so far
         self.reset()
 
     def __deepcopy__(self, memo):
@@ -71,6 +72,7 @@ class StreamState:
         """A new recording: everything heard, seen and scored before is dropped."""
         c = self.config
         with self.lock:
+            self.generation += 1  # an update still running for the last recording is dropped
             self.origin = time.monotonic()
             self.audio = AudioBuffer(c.keep, c.max_seconds)
             self.frames = FrameBuffer(c.frame_fps, c.keep, c.max_seconds, c.frame_side)
@@ -85,6 +87,8 @@ class StreamState:
             self.media_job = None  # (stream end, Future) of the window being read
             self.notices: list[str] = []
             self.latest: RollingUpdate | None = None
+            self.shown = 0  # the index of the last update handed to the page
+            self.job = None  # the Future of the update running in the background
             self.final: tuple | None = None  # (Extracted, analysis) once the stream has stopped
 
     def start(self) -> None:

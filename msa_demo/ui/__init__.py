@@ -18,6 +18,7 @@ from .errors_tab import mount_error_tab
 from .live import build_live_tab
 from .models_tab import build_models_tab
 from .status import status_markdown
+from .stream import build_stream_tab
 from .style import CSS
 
 __all__ = ["AppContext", "CSS", "build_demo", "launch_options"]
@@ -54,6 +55,8 @@ def build_demo(ctx: AppContext | None = None) -> gr.Blocks:
         with gr.Tabs() as tabs:
             with gr.Tab("Live", id="live"):
                 live = build_live_tab(ctx)
+            with gr.Tab("Stream", id="stream"):
+                build_stream_tab(ctx)
             with gr.Tab("Compare", id="compare") as compare_tab:
                 compare_outputs, compare_refresh = build_compare_tab(ctx, live.state, live.perturb.perturbed)
             with gr.Tab("Error analysis", id="errors"):
