@@ -225,9 +225,16 @@ def test_poll_returns_at_once_and_hands_out_each_update_once(fake, zoo):
     state.job.result(timeout=10)
     first = engine.poll(state, "late_fusion")
     assert first is not None and first.index == 1 and first.end >= CHUNK
-    assert engine.poll(state, "late_fusion") is None  # handed out already; no new audio, none due
-    assert state.job is None
-    state.add_audio(RATE, speech(first.end, CHUNK))
+    handed = [first.index]
+    while state.job is not None or state.due():  # the rest of the audio, if the first did not read it all
+        if state.job is not None:
+            state.job.result(timeout=10)
+        later = engine.poll(state, "late_fusion")
+        handed += [later.index] if later is not None else []
+    assert engine.poll(state, "late_fusion") is None and state.job is None  # nothing new, none due
+    assert handed == list(range(1, len(handed) + 1)) and handed[-1] == state.updates  # each once, in order
+    assert state.latest.end == pytest.approx(4 * CHUNK)
+    state.add_audio(RATE, speech(4 * CHUNK, CHUNK))
     fake.asr.transcribe = lambda *a, **k: 1 / 0
     assert engine.poll(state, "late_fusion") is None  # starts the update that fails
     state.job.exception(timeout=10)
@@ -277,6 +284,25 @@ def test_the_final_analysis_reads_the_whole_recording(fake, zoo):
         empty = StreamState()
         empty.start()
         engine.finish(empty, "late_fusion")
+
+
+def test_stop_drops_the_update_in_flight_and_the_final_does_not_wait_for_it(fake, zoo):
+    import threading
+
+    engine, state = StreamEngine(fake, zoo), StreamState(StreamConfig(background_media=False))
+    state.start()
+    stream(engine, state, 2.0)
+    rows = list(state.rows)
+    gate, inside, slow = threading.Event(), threading.Event(), fake.asr.transcribe
+    fake.asr.transcribe = lambda *a, **k: (inside.set(), gate.wait(10), slow(*a, **k))[2]
+    state.add_audio(RATE, speech(2.0, CHUNK))
+    engine.poll(state, "late_fusion")  # an update starts, and hangs in Whisper
+    assert inside.wait(10) and state.stop()
+    fake.asr.transcribe = slow  # the final analysis's own Whisper pass
+    extracted, _ = engine.finish(state, "late_fusion")  # while the update still hangs
+    assert not state.job.done() and extracted.duration == pytest.approx(2.5)
+    gate.set()
+    assert state.job.result(timeout=10) is None and state.rows == rows  # it wrote nothing
 
 
 def test_two_visitors_streams_never_mix(fake, zoo):

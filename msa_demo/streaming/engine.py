@@ -83,6 +83,8 @@ class StreamEngine:
     def _update(self, state: StreamState, model_name: str) -> RollingUpdate | None:
         c = state.config
         with state.lock:
+            if not state.active:  # stopped before this update began: the final analysis has it all
+                return None
             generation = state.generation
             end = state.audio.end
             offset, heard = state.audio.since(state.asr_start)
@@ -184,33 +186,32 @@ class StreamEngine:
 
     # --- the end --------------------------------------------------------------------------------
     def finish(self, state: StreamState, model_name: str) -> tuple[Extracted, dict]:
-        """The stream stopped: commit the tentative words, and analyse the whole recording as an
-        upload is (Whisper on all of it, the detail panels). Raises MediaError when nothing was
-        recorded."""
-        with state.running:  # after the update in flight, if any
-            with state.lock:
-                state.agreement.flush()
-                audio = state.audio.recording()
-                truncated = state.audio.truncated
-                clip = _window_clip(state, 0.0, min(state.audio.end, state.config.max_seconds), audio)
-            if clip is None or not (clip.has_audio or clip.has_video):
-                raise MediaError("nothing was recorded: allow the microphone, speak, then stop")
-            bundle = self.pipeline.extract(None, clip=clip)
-            spoken = bundle.transcript
-            notices = list(bundle.notices)
-            if truncated:
-                notices.append(f"the stream ran past {state.config.max_seconds:.0f} s: the final analysis "
-                               "reads its first part")
-            extracted = Extracted(
-                features={m: bundle.modality(m) for m in MODALITIES},
-                transcript=getattr(spoken, "text", "") or "", words=list(getattr(spoken, "words", []) or []),
-                notices=notices, keyframe=bundle.keyframe, landmarks=bundle.keyframe_landmarks,
-                language=getattr(spoken, "language", None), timings=dict(bundle.timings),
-                duration=float(bundle.duration), voice=bundle.voice)
-            result = explain_in_detail(self.pipeline, extracted, self.zoo, model_name)
-            with state.lock:
-                state.final = (extracted, result)
-            return extracted, result
+        """The stream stopped (`StreamState.stop`): commit the tentative words, and analyse the whole
+        recording as an upload is (Whisper on all of it, the detail panels). Raises MediaError when
+        nothing was recorded."""
+        with state.lock:  # an update still running was dropped by `stop` (it writes nothing now)
+            state.agreement.flush()
+            audio = state.audio.recording()
+            truncated = state.audio.truncated
+            clip = _window_clip(state, 0.0, min(state.audio.end, state.config.max_seconds), audio)
+        if clip is None or not (clip.has_audio or clip.has_video):
+            raise MediaError("nothing was recorded: allow the microphone, speak, then stop")
+        bundle = self.pipeline.extract(None, clip=clip)
+        spoken = bundle.transcript
+        notices = list(bundle.notices)
+        if truncated:
+            notices.append(f"the stream ran past {state.config.max_seconds:.0f} s: the final analysis "
+                           "reads its first part")
+        extracted = Extracted(
+            features={m: bundle.modality(m) for m in MODALITIES},
+            transcript=getattr(spoken, "text", "") or "", words=list(getattr(spoken, "words", []) or []),
+            notices=notices, keyframe=bundle.keyframe, landmarks=bundle.keyframe_landmarks,
+            language=getattr(spoken, "language", None), timings=dict(bundle.timings),
+            duration=float(bundle.duration), voice=bundle.voice)
+        result = explain_in_detail(self.pipeline, extracted, self.zoo, model_name)
+        with state.lock:
+            state.final = (extracted, result)
+        return extracted, result
 
 
 def _window_clip(state: StreamState, start: float, end: float, audio: np.ndarray | None = None):

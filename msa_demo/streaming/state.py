@@ -96,9 +96,11 @@ class StreamState:
         self.active = True
 
     def stop(self) -> bool:
-        """Stop taking chunks; False when it was not running (a second stop, a stop without start)."""
+        """Stop taking chunks; False when it was not running (a second stop, a stop without start).
+        An update still running is dropped: the final analysis replaces it, and need not wait."""
         with self.lock:
             was, self.active = self.active, False
+            self.generation += 1
             return was
 
     def add_audio(self, rate: int, samples: np.ndarray) -> float:
