@@ -111,6 +111,28 @@ def test_frame_buffer_keeps_a_few_frames_a_second_at_one_size():
     assert len(frames.between(2.45, 2.9)[0]) == 1
 
 
+def test_a_stream_knows_when_it_lost_audio():
+    import time
+
+    state = StreamState()
+    state.start()
+    time.sleep(0.3)
+    state.add_audio(RATE, speech(0, 0.1))  # 0.1 s received in 0.3 s: chunks were lost on the way
+    assert state.heard_share() < 0.5
+    state.add_audio(RATE, speech(0.1, 0.4))
+    assert state.heard_share() > 1.0 - 0.35
+
+
+def test_kept_frames_are_small_and_faithful():
+    y, x = np.mgrid[0:360, 0:480]
+    picture = np.stack([x * 255 // 480, y * 255 // 360, (x + y) * 255 // 840], -1).astype(np.uint8)
+    frames = FrameBuffer(fps=2.0, keep=10.0, max_seconds=60.0, side=480)
+    frames.add(picture, 0.0)
+    back = frames.between(0.0, 1.0)[0][0]
+    assert back.shape == picture.shape and np.abs(back.astype(int) - picture).mean() < 2.0
+    assert len(frames._frames[0][1]) < picture.nbytes / 10
+
+
 def test_browser_chunks_become_16_khz_mono_without_losing_samples():
     stereo = (np.stack([np.full(4800, 16384), np.full(4800, -16384)], 1)).astype(np.int16)
     assert np.allclose(to_mono_float(stereo), 0.0)
@@ -280,6 +302,7 @@ def test_the_final_analysis_reads_the_whole_recording(fake, zoo):
     assert len(result["word_attributions"]) == len(extracted.words)
     assert any("ran past 5 s" in n for n in result["notices"])
     assert state.agreement.tentative == []  # flushed: the transcript is all committed now
+    assert state.audio.end == 0 and len(state.frames) == 0  # the recording is let go once read
     with pytest.raises(MediaError):
         empty = StreamState()
         empty.start()
@@ -318,7 +341,8 @@ def test_two_visitors_streams_never_mix(fake, zoo):
     heard_a, heard_b = set(texts(a.agreement.committed)), set(texts(b.agreement.committed))
     assert heard_a and heard_b and heard_a <= said_a and heard_b <= said_b
     assert heard_a - said_b and heard_b - said_a
-    assert a.frames.between(0, 9)[0].min() == 150 and b.frames.between(0, 9)[0].max() == 50
+    seen_a, seen_b = a.frames.between(0, 9)[0], b.frames.between(0, 9)[0]
+    assert abs(seen_a.astype(int) - 150).max() <= 2 and abs(seen_b.astype(int) - 50).max() <= 2  # (JPEG)
     assert a.rows is not b.rows and a.updates == b.updates == 8
     b.start()  # a new recording for b leaves a alone
     assert b.audio.end == 0 and a.audio.end == pytest.approx(4.0) and a.agreement.committed

@@ -76,12 +76,16 @@ class AudioBuffer:
         return np.concatenate(self._recording) if self._recording else np.zeros(0, np.float32)
 
 
+JPEG_QUALITY = 90  # a kept frame is ~30 kB instead of 500 kB: a minute of webcam is a few MB a visitor
+
+
 class FrameBuffer:
-    """Webcam frames at most `fps` a second, scaled to at most `side` px and to the first frame's size."""
+    """Webcam frames at most `fps` a second, scaled to at most `side` px and to the first frame's size,
+    kept as JPEG (a visitor who leaves mid-stream holds a few MB until the session expires)."""
 
     def __init__(self, fps: float, keep: float, max_seconds: float, side: int) -> None:
         self.fps, self.keep, self.max_seconds, self.side = fps, keep, max_seconds, side
-        self._frames: list[tuple[float, np.ndarray]] = []
+        self._frames: list[tuple[float, bytes]] = []
         self._next = 0.0
         self._shape: tuple[int, int] | None = None
 
@@ -93,7 +97,7 @@ class FrameBuffer:
         if t < self._next or frame is None or np.ndim(frame) != 3:
             return False
         self._next = t + 1.0 / self.fps
-        self._frames.append((t, self._fit(np.asarray(frame)[..., :3])))
+        self._frames.append((t, _jpeg(self._fit(np.asarray(frame)[..., :3]))))
         recent = t - self.keep
         self._frames = [(s, f) for s, f in self._frames if s >= recent or s < self.max_seconds]
         return True
@@ -103,7 +107,7 @@ class FrameBuffer:
         picked = [(t, f) for t, f in self._frames if start <= t < end]
         if not picked:
             return np.zeros((0, 1, 1, 3), np.uint8), np.zeros(0)
-        return np.stack([f for _, f in picked]), np.array([t for t, _ in picked], dtype=np.float64)
+        return np.stack([_rgb(f) for _, f in picked]), np.array([t for t, _ in picked], dtype=np.float64)
 
     def _fit(self, frame: np.ndarray) -> np.ndarray:
         import cv2  # comes with mediapipe
@@ -115,3 +119,19 @@ class FrameBuffer:
         if frame.shape[:2] != self._shape:
             frame = cv2.resize(frame, self._shape[::-1], interpolation=cv2.INTER_AREA)
         return np.ascontiguousarray(frame, dtype=np.uint8)
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    import cv2
+
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise ValueError("a webcam frame could not be encoded")
+    return data.tobytes()
+
+
+def _rgb(data: bytes) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

@@ -194,6 +194,7 @@ class StreamEngine:
             audio = state.audio.recording()
             truncated = state.audio.truncated
             clip = _window_clip(state, 0.0, min(state.audio.end, state.config.max_seconds), audio)
+        state.release_media()
         if clip is None or not (clip.has_audio or clip.has_video):
             raise MediaError("nothing was recorded: allow the microphone, speak, then stop")
         bundle = self.pipeline.extract(None, clip=clip)

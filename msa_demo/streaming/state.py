@@ -103,6 +103,22 @@ class StreamState:
             self.generation += 1
             return was
 
+    def heard_share(self) -> float:
+        """Seconds of audio received per second since the start: under 1 when the server, too busy to
+        take every chunk, lost some (Gradio keeps only the newest one that arrives meanwhile)."""
+        with self.lock:
+            elapsed = time.monotonic() - self.origin
+            return self.audio.end / elapsed if elapsed > 0 else 1.0
+
+    def release_media(self) -> None:
+        """The final analysis has read the recording: drop the audio and the frames (the words, the
+        rows and the results stay for the page)."""
+        c = self.config
+        with self.lock:
+            self.audio = AudioBuffer(c.keep, c.max_seconds)
+            self.frames = FrameBuffer(c.frame_fps, c.keep, c.max_seconds, c.frame_side)
+            self.media = self.media_job = None
+
     def add_audio(self, rate: int, samples: np.ndarray) -> float:
         """A chunk from the microphone (any rate, int or float, mono or not); returns seconds heard."""
         mono = to_mono_float(samples)

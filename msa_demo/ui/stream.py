@@ -37,6 +37,13 @@ HOWTO = (
 IDLE = "Record with the microphone to start; the rolling score appears within a couple of seconds."
 LISTENING = "Listening… the first rolling score comes after the first second of speech."
 FINAL_WORDS = "**Whisper on the whole recording**, each word shaded by its attribution:"
+# after this many seconds heard, a stream that has received under LOSS_SHARE of its time says so
+LOSS_AFTER, LOSS_SHARE = 5.0, 0.8
+
+
+def lost_audio_notice(share: float) -> str:
+    return (f"the server is too busy to take every microphone chunk: {1 - share:.0%} of the audio so far "
+            "was lost, so words may be missing")
 
 
 def build_stream_tab(ctx: AppContext) -> None:
@@ -120,7 +127,11 @@ def rolling_panels(stream: StreamState, update: RollingUpdate) -> list:
     """The panels after one rolling update."""
     window = stream.config.window
     result = update.result
-    return [score_html(result, f" · rolling: the last {window:g} s"), notices_markdown(result),
+    notices = list(result.get("notices", []))
+    if update.end > LOSS_AFTER and stream.heard_share() < LOSS_SHARE:
+        notices.append(lost_audio_notice(stream.heard_share()))
+    return [score_html(result, f" · rolling: the last {window:g} s"),
+            notices_markdown({**result, "notices": notices}),
             contributions_figure(result, f"The last {window:g} s: contributions"),
             transcript_html(update.committed, update.tentative),
             over_time_figure(list(stream.rows), update.committed), gr.skip(),
