@@ -12,7 +12,7 @@ def server(app_server):
 
 
 def test_page_is_served(server):
-    """The page is this app's, not any Gradio page: its title, its four tabs, the Analyse button."""
+    """The page is this app's, not any Gradio page: its title, its five tabs, the Analyse button."""
     import json
 
     from msa_demo.ui import texts
@@ -24,7 +24,7 @@ def test_page_is_served(server):
     assert config["title"] == texts.TITLE
     props = [c.get("props", {}) for c in config["components"]]
     tabs = [p.get("label") for c, p in zip(config["components"], props) if c.get("type") == "tabitem"]
-    assert tabs == ["Live", "Compare", "Error analysis", "Models"], tabs
+    assert tabs == ["Live", "Stream", "Compare", "Error analysis", "Models"], tabs
     assert any(p.get("elem_id") == "analyse" and p.get("value") == "Analyse" for p in props)
 
 
