@@ -114,13 +114,17 @@ def build_stream_tab(ctx: AppContext) -> None:
                 f"final analysis of the whole recording ({extracted.duration:.1f} s, "
                 f"{len(extracted.words)} words) after {stream.updates} rolling updates"]
 
-    microphone.start_recording(on_start, state, panels, show_progress="hidden")
+    # page plumbing, not an API (`/analyze` is): private, so no client calls them and Gradio's run
+    # history never records a visitor's stream state
+    quiet = {"api_visibility": "private", "show_progress": "hidden"}
+    microphone.start_recording(on_start, state, panels, **quiet)
     microphone.stream(on_chunk, [microphone, state, model], panels, stream_every=CHUNK_EVERY,
-                      concurrency_id="stream", concurrency_limit=STREAM_CONCURRENCY, show_progress="hidden")
+                      concurrency_id="stream", concurrency_limit=STREAM_CONCURRENCY, **quiet)
     camera.stream(on_frame, [camera, state], None, stream_every=FRAME_EVERY, concurrency_id="stream-frames",
-                  concurrency_limit=2 * STREAM_CONCURRENCY, show_progress="hidden")
+                  concurrency_limit=2 * STREAM_CONCURRENCY, **quiet)
     microphone.stop_recording(on_stop, [state, model], panels, concurrency_id="extract",
-                              concurrency_limit=EXTRACT_CONCURRENCY, show_progress="full")
+                              concurrency_limit=EXTRACT_CONCURRENCY, api_visibility="private",
+                              show_progress="full")
 
 
 def rolling_panels(stream: StreamState, update: RollingUpdate) -> list:
