@@ -28,10 +28,11 @@ class Played:
 
 
 def play(engine: StreamEngine, state: StreamState, clip: MediaClip, model: str, chunk: float = 0.1,
-         tail: float = 2.0) -> Played:
-    """Feed `clip` (then `tail` s of silence) in `chunk`-second pieces at the pace it was recorded,
-    each followed by `engine.poll`, as the page's microphone events do (chunk k arrives when its last
-    sample has been spoken). Then stop: the final analysis."""
+         tail: float = 15.0) -> Played:
+    """Feed `clip` in `chunk`-second pieces at the pace it was recorded, each followed by
+    `engine.poll`, as the page's microphone events do (chunk k arrives when its last sample has been
+    spoken); then silence, as a speaker pausing, until an update that began after the clip's end has
+    been handed out (at most `tail` s). Then stop: the final analysis."""
     import soxr
 
     audio = np.concatenate([clip.audio, np.zeros(int(tail * 16_000), np.float32)])
@@ -42,6 +43,8 @@ def play(engine: StreamEngine, state: StreamState, clip: MediaClip, model: str, 
     updates, shown, seen = [], [], 0
     t0 = time.monotonic()
     for k, piece in enumerate(pieces):
+        if updates and updates[-1].end >= clip.duration:
+            break  # every word of the clip has been in an update
         time.sleep(max(0.0, t0 + (k + 1) * chunk - time.monotonic()))
         heard = (k + 1) * chunk
         while seen < len(clip.frames) and clip.frame_times[seen] < heard:

@@ -7,7 +7,8 @@ page makes (`StreamEngine.poll`: updates run in the background as they fall due)
 models and extractors. A word's latency is the time from the moment its last sample was played to
 the poll that handed out the first update whose score read it (the page shows it then);
 word times are Whisper's on the whole clip (the reference). Also: to the update that committed it
-(LocalAgreement), each update's compute time, and the final analysis after stop. Not included: the
+(LocalAgreement), each update's compute time, and the final analysis after stop (each clip is
+followed by silence until an update has read all of it, as a speaker pausing). Not included: the
 browser's encoding and the network (local: milliseconds), and drawing the page.
 Default clips: ../shared/media/mosi_clips/*.mp4; targets: median <= 1 s, p95 <= 2 s.
 """
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     clips = [(p, load_media(p)) for p in paths]
     first = clips[0][1]  # warm-up: its first 2 s, untimed
     play(engine, state, replace(first, frames=first.frames[:20], frame_times=first.frame_times[:20],
-                                audio=first.audio[:32_000]), model, args.chunk, tail=0.5)
+                                audio=first.audio[:32_000]), model, args.chunk, tail=3.0)
     report = {"cpu": cpu_name(), "cores": os.cpu_count(), "model": model, "trained": zoo.trained(model),
               "chunk_seconds": args.chunk, "config": config.__dict__, "clips": {}}
     scored, committed, computes = [], [], []
