@@ -26,7 +26,8 @@ def timeline_figure(features: Mapping[str, ModalityFeatures], words: Sequence = 
         return empty("no face or voice in this input: nothing to show over time")
     fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04,
                         row_heights=[0.12, 0.44, 0.22, 0.22],
-                        subplot_titles=["words", f"top {top} facial blendshapes", "pitch (Hz)", "energy (dB)"])
+                        subplot_titles=["words", f"top {top} facial blendshapes", "pitch (semitones from the speaker's median)",
+                                        "energy (dB from the speaker's median)"])
     fig.update_annotations(font_size=12, x=0.0, xanchor="left")  # the subplot titles, left-aligned
     add_words(fig, words)
     if has_face:
@@ -68,7 +69,8 @@ def _blendshapes(fig: go.Figure, visual: ModalityFeatures, top: int) -> None:
 def _voice(fig: go.Figure, audio: ModalityFeatures) -> None:
     t = audio.times[:, 0]
     voiced = audio.mask & (audio.values[:, VOICED] > 0.5)
-    pitch = np.where(voiced, np.exp(audio.values[:, LOG_F0]), np.nan)
+    # the voice is measured against the speaker's median (features/voice_reference.py): log-F0 -> semitones
+    pitch = np.where(voiced, audio.values[:, LOG_F0] * 12 / np.log(2), np.nan)
     energy = np.where(audio.mask, audio.values[:, ENERGY], np.nan)
     colour = MODALITY_COLOURS["audio"]
     fig.add_trace(go.Scatter(x=t, y=pitch, mode="lines", name="pitch", showlegend=False,
