@@ -21,7 +21,6 @@ from .features.audio import Voice, is_silent, prosody, speech_span, usable_audio
 from .features.egemaps import egemaps_lld
 from .features.spec import AUDIO_DIM, TEXT_DIM, VISUAL_DIM, VISUAL_FPS
 from .features.types import FeatureBundle, ModalityFeatures, check_dims
-from .features.voice_reference import VoiceReference
 from .media import (DEFAULT_MAX_SECONDS, DEFAULT_MAX_UPLOAD_MB, MediaClip, load_audio_track, load_image,
                     load_media, media_kind)
 
@@ -82,13 +81,11 @@ class FeaturePipeline:
     # --- the path -----------------------------------------------------------------------------
     def extract(self, path: str | None = None, transcript: str | None = None,
                 progress: Progress | None = None, image_bytes: bytes | None = None,
-                audio_samples: np.ndarray | None = None, clip: MediaClip | None = None,
-                voice_reference: VoiceReference | None = None) -> FeatureBundle:
+                audio_samples: np.ndarray | None = None, clip: MediaClip | None = None) -> FeatureBundle:
         """Features for a media file and/or a transcript. Raises MediaError for unusable input.
         `audio_samples`: 16 kHz audio given as an array instead of a file (training's augmented voices).
         `clip`: media already decoded (and perturbed: msa_demo/perturb/sweep.py) instead of a file.
-        `voice_reference`: the speaker's baseline the voice is measured against (None: the
-        recording's own; features/voice_reference.py)."""
+        The voice is measured against the recording's own median (`bundle.voice` can re-base it)."""
         report = progress or (lambda fraction, desc: None)
         timings: dict[str, float] = {}
         notices: list[str] = []
@@ -103,7 +100,7 @@ class FeaturePipeline:
 
         def voice(clip):
             with _timed(timings, "audio"):
-                return self._voice(clip, voice_notices, voice_reference)
+                return self._voice(clip, voice_notices)
 
         def decode_and_read(clip=None):
             """Decode (unless done), then read the face here and the voice as a job of its own."""
@@ -252,8 +249,7 @@ class FeaturePipeline:
         keyframe = track.keyframe if track.keyframe is not None else clip.frames[len(clip.frames) // 2]
         return features, track.face_fraction, keyframe, track.keyframe_landmarks
 
-    def _voice(self, clip: MediaClip | None, notices: list[str],
-               reference: VoiceReference | None) -> Voice | None:
+    def _voice(self, clip: MediaClip | None, notices: list[str]) -> Voice | None:
         """The voice (pyin, openSMILE, the speech span), alongside the transcription; None when
         there is none to read."""
         if clip is None or not clip.has_audio:
@@ -264,7 +260,7 @@ class FeaturePipeline:
                 notices.append(why_not)
             return None
         y = clip.audio
-        return voice_features(prosody(y), egemaps_lld(y), speech_span(y), len(y), reference)
+        return voice_features(prosody(y), egemaps_lld(y), speech_span(y), len(y))
 
     def _text_features(self, spoken: Transcript, notices: list[str]) -> ModalityFeatures:
         if not spoken.text:

@@ -10,42 +10,26 @@ and selenium, like tests/test_browser.py: skips with the reason when absent, fai
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
 
 import pytest
 
+from browser_env import CHROMEDRIVER, CHROMIUM, require_browser
 from conftest import MOSI_CLIPS
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 CLIP = MOSI_CLIPS / "0h-zjBukYpk_24.mp4"  # "I mean that was impressive", labelled +2.6
 LOOP_SECONDS = 2.0  # the fake devices play the clip padded to this, over and over
 STREAM_SECONDS = 90.0  # at most this long to see 3 rolling updates (Whisper on 2 cores shared with others)
 FINAL_SECONDS = 300.0  # for the final analysis (Whisper on all of it, the detail panels)
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 HEADLESS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--disable-dev-shm-usage", "--window-size=1400,1000", "--mute-audio",
             "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
 
 
-def _missing() -> str | None:
-    if not CHROMIUM.is_file() or not CHROMEDRIVER.is_file():
-        return ("needs /usr/bin/chromium and /usr/bin/chromedriver "
-                "(apt-get install -y chromium chromium-driver)")
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "needs the selenium package (pip install selenium)"
-    return None
-
-
-if _missing():
-    if IN_CI:
-        pytest.fail(f"CI=true and the browser test cannot run: {_missing()}", pytrace=False)
-    pytest.skip(_missing(), allow_module_level=True)
+require_browser()
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CLIP.is_file(), reason=f"{CLIP} is absent")]
 

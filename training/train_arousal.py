@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from msa_demo.arousal import CHECKPOINT, clip_statistics
 from msa_demo.corpora.cache import OWN, SPEAKER, FeatureCache
 from msa_demo.corpora.labels import EMOTION_AROUSAL, emotion_arousal
 from msa_demo.features.spec import FEATURE_SPEC_ID
+from msa_demo.models.checkpoint import git_commit
 
 from .data import whose_baseline
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     save_file(tensors, args.out)
     card = {"feature_spec_id": FEATURE_SPEC_ID, "labels": {"high": sorted(k for k, v in EMOTION_AROUSAL.items() if v),
                                                           "low": sorted(k for k, v in EMOTION_AROUSAL.items() if not v)},
-            "modalities": card_modalities, "commit": _commit(), "command": "python -m training.train_arousal",
+            "modalities": card_modalities, "commit": git_commit(), "command": "python -m training.train_arousal",
             "not_measured": "EmoDB (German) is not in ../shared and no package carries it: no other-language row"}
     Path(args.out).with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     lines = ["# Arousal (how strongly): the voice and face readers", "",
@@ -119,14 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.report).write_text("\n".join(lines))
     print("\n".join(rows))
     return 0
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 if __name__ == "__main__":
